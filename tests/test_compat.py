@@ -1,0 +1,218 @@
+"""Each upstream workaround in img_mmaction.compat is needed and active.
+
+For every fix, one test shows the upstream defect is real (the original
+object, or a fresh interpreter without the plugin, fails) and one shows the
+plugin's fix makes the same operation work.
+"""
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import img_mmaction  # noqa: F401  (applies the fixes)
+from img_mmaction import compat
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    """Runs ``code`` in a fresh interpreter of this venv."""
+    return subprocess.run([sys.executable, '-W', 'ignore', '-c', code],
+                          capture_output=True, text=True, timeout=300)
+
+
+# -- 1. missing mmaction.models.localizers.drn ---------------------------
+def test_drn_missing_without_plugin() -> None:
+    """Upstream defect: the wheel cannot import mmaction.models."""
+    result = run_python('import mmaction.models')
+    assert result.returncode != 0
+    assert 'mmaction.models.localizers.drn' in result.stderr
+
+
+def test_drn_fallback_makes_models_importable() -> None:
+    result = run_python(
+        'import img_mmaction, mmaction.models\n'
+        'from mmaction.registry import MODELS\n'
+        'assert MODELS.get("Recognizer2D") is not None\n'
+        'from mmaction.models.localizers.drn import DRN\n'
+        'try:\n'
+        '    DRN()\n'
+        'except ImportError as e:\n'
+        '    assert "2714" in str(e); print("clear error")\n')
+    assert result.returncode == 0, result.stderr
+    assert 'clear error' in result.stdout
+
+
+def test_drn_fallback_never_shadows_a_real_module(tmp_path: Path) -> None:
+    """A real drn package found on the path wins over the placeholder."""
+    pkg = tmp_path / 'fakepkg'
+    (pkg / 'drn').mkdir(parents=True)
+    (pkg / '__init__.py').write_text('')
+    (pkg / 'drn' / '__init__.py').write_text('REAL = True\n')
+    finder = compat.DRNFallbackFinder()
+    # The finder only ever answers for the one missing module name...
+    assert finder.find_spec('fakepkg.drn', None) is None
+    # ...and sits after every real finder.
+    assert isinstance(sys.meta_path[-1], compat.DRNFallbackFinder)
+
+
+# -- 2. checkpoints under weights_only=True ---------------------------------
+def _save_mmengine_style_checkpoint(path: Path) -> None:
+    """Saves what mmengine's runner puts in a checkpoint's message hub."""
+    from mmengine.logging import HistoryBuffer
+    buffer = HistoryBuffer()
+    buffer.update(1.5)
+    checkpoint = {
+        'meta': {'epoch': 1, 'seed': np.int64(3), 'dtype': np.dtype('float32'),
+                 'hist': np.arange(3.0)},
+        'state_dict': {'w': torch.ones(2)},
+        'message_hub': {'log_scalars': {'loss': buffer},
+                        'stat': getattr(HistoryBuffer, 'mean')},
+    }
+    torch.save(checkpoint, path)
+
+
+def test_checkpoint_refused_without_allowlist(tmp_path: Path) -> None:
+    """Upstream defect: torch refuses mmengine checkpoints by default."""
+    path = tmp_path / 'ckpt.pth'
+    _save_mmengine_style_checkpoint(path)
+    result = run_python(
+        'import torch, pickle\n'
+        f'try:\n    torch.load({str(path)!r}, weights_only=True)\n'
+        'except pickle.UnpicklingError as e:\n'
+        '    print("refused", "Unsupported global" in str(e))\n')
+    assert 'refused True' in result.stdout, result.stderr
+
+
+def test_checkpoint_loads_with_allowlist(tmp_path: Path) -> None:
+    from mmengine.runner.checkpoint import _load_checkpoint
+    path = tmp_path / 'ckpt.pth'
+    _save_mmengine_style_checkpoint(path)
+    loaded = _load_checkpoint(str(path), map_location='cpu')
+    assert loaded['message_hub']['log_scalars']['loss'].mean() == 1.5
+    assert torch.equal(loaded['state_dict']['w'], torch.ones(2))
+
+
+class _RunsCode:
+    """Pickles to ``os.system(<touch marker>)``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.marker}',)
+
+
+class _GetattrExploit:
+    """Pickles to ``getattr(owner, name)``: abuses the allowed getattr slot.
+
+    ``numpy.ndarray`` is on the allowlist, so an unrestricted getattr would
+    hand the unpickler ``ndarray.tofile``, which writes files.
+    """
+
+    def __init__(self, owner: type, name: str) -> None:
+        self.owner, self.name = owner, name
+
+    def __reduce__(self):
+        return getattr, (self.owner, self.name)
+
+
+def _payload(kind: str, marker: Path) -> object:
+    from mmengine.logging import HistoryBuffer
+    return {
+        'system': lambda: _RunsCode(marker),
+        'ndarray_tofile': lambda: _GetattrExploit(np.ndarray, 'tofile'),
+        'private_attr': lambda: _GetattrExploit(HistoryBuffer, '__init__'),
+    }[kind]()
+
+
+@pytest.mark.parametrize('kind', ['system', 'ndarray_tofile', 'private_attr'])
+def test_crafted_checkpoint_is_refused_and_code_does_not_run(
+        tmp_path: Path, kind: str) -> None:
+    from mmengine.runner.checkpoint import _load_checkpoint
+    marker = tmp_path / 'pwned'
+    path = tmp_path / 'evil.pth'
+    obj = _payload(kind, marker)
+    torch.save({'state_dict': {}, 'x': obj}, path)
+    with pytest.raises(compat.UntrustedCheckpointError, match='evil.pth'):
+        _load_checkpoint(str(path), map_location='cpu')
+    assert not marker.exists()
+
+
+def test_project_never_disables_weights_only() -> None:
+    offenders = []
+    for path in REPO.rglob('*.py'):
+        if '.venv' in path.parts or path.name == 'test_compat.py':
+            continue
+        text = path.read_text(encoding='utf-8', errors='ignore')
+        if 'weights_only=False' in text.replace(' ', ''):
+            offenders.append(str(path))
+    assert offenders == []
+
+
+# -- 3. numpy 2 ColorJitter hue overflow ---------------------------------
+def _hue_inputs():
+    rng = np.random.default_rng(0)
+    return rng.uniform(0, 255, (8, 8, 3)).astype(np.float32), -0.06
+
+
+def test_color_jitter_original_overflows_on_numpy2() -> None:
+    if int(np.__version__.split('.')[0]) < 2:
+        pytest.skip('the defect only exists under numpy >= 2')
+    img, factor = _hue_inputs()
+    with pytest.raises(OverflowError):
+        compat.ORIGINALS['ColorJitter.adjust_hue'](img, factor)
+
+
+def test_color_jitter_fix_matches_numpy1_semantics() -> None:
+    from mmaction.datasets.transforms.processing import ColorJitter
+    import cv2
+    img, factor = _hue_inputs()
+    out = ColorJitter.adjust_hue(img, factor)
+    # numpy 1.26: uint8 + (-15) promotes to int16, then % 180.
+    hsv = cv2.cvtColor(np.clip(img, 0, 255).astype(np.uint8),
+                       cv2.COLOR_RGB2HSV)
+    hue = hsv[..., 0].astype(np.int64) + int(factor * 255)
+    hsv[..., 0] = np.mod(hue, 180).astype(np.uint8)
+    expected = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB).astype(np.float32)
+    np.testing.assert_array_equal(out, expected)
+
+
+# -- 4. CPU multi-process init ---------------------------------------------
+_DIST_SNIPPET = '''
+import os, torch
+os.environ.update(RANK="0", LOCAL_RANK="0", WORLD_SIZE="1",
+                  MASTER_ADDR="127.0.0.1", MASTER_PORT="{port}")
+{prefix}
+from mmengine.dist import init_dist
+init_dist("pytorch", backend="gloo")
+print("world", torch.distributed.get_world_size())
+'''
+
+
+def test_cpu_dist_init_fails_without_plugin() -> None:
+    if torch.cuda.is_available():
+        pytest.skip('the defect only shows on a machine without CUDA')
+    result = run_python(_DIST_SNIPPET.format(port=29611, prefix=''))
+    assert result.returncode != 0
+    assert 'cuda' in result.stderr.lower()
+
+
+def test_cpu_dist_init_works_with_plugin() -> None:
+    result = run_python(_DIST_SNIPPET.format(port=29612,
+                                             prefix='import img_mmaction'))
+    assert result.returncode == 0, result.stderr
+    assert 'world 1' in result.stdout
+
+
+def test_fixes_are_idempotent() -> None:
+    before = list(sys.meta_path)
+    compat.apply_all()
+    assert sys.meta_path == before
+    from mmengine.dist import utils as dist_utils
+    assert dist_utils._init_dist_pytorch is compat._init_dist_pytorch_cpu_aware
