@@ -1,1 +1,27 @@
-"""Registered components: see the modules of this package."""
+"""IMG components, registered in ``mmaction.registry.MODELS``.
+
+========================  ===============================  ==============
+type name                 what                             paper
+========================  ===============================  ==============
+``CMEM``                  short-range motion attention     Eqs. 1-9
+``AdaptiveShift``         learnable temporal shift         Eq. 13, Fig. 4
+``TemporalConv1d``        plain (2+1)D temporal conv       Tables 3-4
+``CLIM``                  cascaded long-range integration  Eq. 14, Fig. 5
+``Res2NetIMG``            Res2Net-50/101 with IMG blocks   Fig. 2
+``ResNetIMG``             MMAction2 ResNet + CMEM/shift    Table 3
+========================  ===============================  ==============
+"""
+from .adaptive_shift import AdaptiveShift, tsm_kernel
+from .clim import CLIM
+from .cmem import CMEM
+from .pretrained import (PretrainedMismatchError, load_res2net_imagenet,
+                         map_res2net_key)
+from .res2net_img import IMGBottleneck, Res2NetIMG
+from .resnet_img import ResNetIMG
+from .temporal_conv import TemporalConv1d
+
+__all__ = [
+    'AdaptiveShift', 'CLIM', 'CMEM', 'IMGBottleneck', 'PretrainedMismatchError',
+    'Res2NetIMG', 'ResNetIMG', 'TemporalConv1d', 'load_res2net_imagenet',
+    'map_res2net_key', 'tsm_kernel'
+]

@@ -1,0 +1,132 @@
+"""CMEM: channel attention from short-range motion (paper Sec. 3.1)."""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+import torch.nn as nn
+from mmaction.registry import MODELS
+from mmcv.cnn import build_norm_layer
+
+from ._segments import check_frames
+
+
+@MODELS.register_module()
+class CMEM(nn.Module):
+    """Channel attention-based motion enhancement module (Eqs. 1-9, Fig. 3).
+
+    For an input X of T frames per clip::
+
+        X^r  = conv_prev * X                                  (Eq. 1)
+        Y    = conv_trans * X^r      (once, over all T frames)
+        M(t) = Y(t+1) - Y(t)                                  (Eq. 3)
+        P(t) = cos(Y(t+1), Y(t)), per channel over H*W        (Eqs. 4-5)
+        M, P = 0 for the last frame ("fill the ends with 0s")
+        M^q  = AvgPool(M)                                     (Eq. 6)
+        F    = alpha * M^q + beta * P                         (Eq. 7)
+        F^s  = 2 * sigmoid(conv_exp * F) - 1                  (Eq. 8)
+        X^o  = X + X * F^s                                    (Eq. 9)
+
+    Readings of the paper (peers.md):
+
+    * Eq. 3 applies the same ``conv_trans`` to frames t and t-1 with nothing
+      between, so it is computed once for all frames and differenced after.
+      Average pooling is linear too, so M^q is the difference of the pooled
+      maps: the full-resolution M is never materialised.
+    * Eq. 8 prints ``2 * sigmoid(conv_exp * F - 1)``; the text says "a
+      sigmoid function and a linear transformation", read as
+      ``2 * sigmoid(z) - 1``: attention in (-1, 1), so Eq. 9 scales each
+      channel by a factor in (0, 2).
+    * P(t) is N x C/r x 1 x 1: one cosine per channel over H*W. Two all-zero
+      maps give 0 (norms clamped at ``eps``), never NaN.
+    * r, alpha and beta are not given in the paper: arguments, r = 16 as in
+      STM/TEA, alpha = beta = 1.
+
+    Args:
+        in_channels: Channels C of the input.
+        num_segments: Frames per clip, T.
+        reduction: Channel reduction ratio r. Defaults to 16.
+        alpha: Weight of the difference feature M^q (Eq. 7). Defaults to 1.
+        beta: Weight of the cosine feature P (Eq. 7). Defaults to 1.
+        eps: Floor of the norms in the cosine. Defaults to 1e-8.
+        norm_cfg: Optional norm layer after ``conv_prev``; the paper has
+            none. Defaults to None.
+
+    Shapes:
+        Input and output: [N*T, C, H, W].
+    """
+
+    def __init__(self, in_channels: int, num_segments: int,
+                 reduction: int = 16, alpha: float = 1.0, beta: float = 1.0,
+                 eps: float = 1e-8, norm_cfg: Optional[dict] = None) -> None:
+        super().__init__()
+        if in_channels < 1 or num_segments < 1 or reduction < 1:
+            raise ValueError(
+                'CMEM needs in_channels, num_segments and reduction >= 1, got '
+                f'{in_channels}, {num_segments}, {reduction}')
+        self.in_channels = in_channels
+        self.num_segments = num_segments
+        self.reduction = reduction
+        self.alpha = alpha
+        self.beta = beta
+        self.eps = eps
+        reduced = max(in_channels // reduction, 1)
+        self.reduced_channels = reduced
+        self.conv_prev = nn.Conv2d(in_channels, reduced, 1, bias=False)
+        self.norm_prev = (build_norm_layer(norm_cfg, reduced)[1]
+                          if norm_cfg is not None else nn.Identity())
+        self.conv_trans = nn.Conv2d(reduced, reduced, 3, padding=1,
+                                    bias=False)
+        self.conv_exp = nn.Conv2d(reduced, in_channels, 1)
+
+    def motion_feature(self, x: torch.Tensor) -> torch.Tensor:
+        """Computes F of Eq. 7.
+
+        Args:
+            x: Input of shape [N*T, C, H, W].
+
+        Returns:
+            F of shape [N*T, C/r, 1, 1]; zero for the last frame of a clip.
+        """
+        num_frames, _, height, width = x.shape
+        num_clips = check_frames(num_frames, self.num_segments, 'CMEM')
+        y = self.conv_trans(self.norm_prev(self.conv_prev(x)))
+        # [N*T, C/r, H, W] -> [N, T, C/r, H*W]
+        y = y.view(num_clips, self.num_segments, self.reduced_channels,
+                   height * width)
+        later, earlier = y[:, 1:], y[:, :-1]
+        # Eqs. 3 + 6: pooling commutes with the difference.
+        pooled = y.mean(dim=3)
+        motion = pooled[:, 1:] - pooled[:, :-1]
+        # Eqs. 4-5: cosine per channel over the H*W positions.
+        dot = (later * earlier).sum(dim=3)
+        norm_later = later.pow(2).sum(dim=3).clamp_min(self.eps**2).sqrt()
+        norm_earlier = earlier.pow(2).sum(dim=3).clamp_min(self.eps**2).sqrt()
+        cosine = dot / (norm_later * norm_earlier)
+        feature = self.alpha * motion + self.beta * cosine
+        # zeros for the last frame: [N, T-1, C/r] -> [N, T, C/r]
+        feature = nn.functional.pad(feature, (0, 0, 0, 1))
+        # [N, T, C/r] -> [N*T, C/r, 1, 1]
+        return feature.view(num_frames, self.reduced_channels, 1, 1)
+
+    def attention(self, x: torch.Tensor) -> torch.Tensor:
+        """Computes the channel attention F^s of Eq. 8.
+
+        Args:
+            x: Input of shape [N*T, C, H, W].
+
+        Returns:
+            Attention in (-1, 1) of shape [N*T, C, 1, 1].
+        """
+        return 2 * torch.sigmoid(self.conv_exp(self.motion_feature(x))) - 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Applies Eq. 9: ``X + X * F^s``.
+
+        Args:
+            x: Input of shape [N*T, C, H, W].
+
+        Returns:
+            Output of the same shape.
+        """
+        return x * (1 + self.attention(x))
