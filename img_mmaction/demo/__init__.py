@@ -1,0 +1,1 @@
+"""The embedded demo: synthetic motion data, IMG vs TSN via mim, report."""
