@@ -48,17 +48,18 @@ def test_drn_fallback_makes_models_importable() -> None:
     assert 'clear error' in result.stdout
 
 
-def test_drn_fallback_never_shadows_a_real_module(tmp_path: Path) -> None:
-    """A real drn package found on the path wins over the placeholder."""
-    pkg = tmp_path / 'fakepkg'
-    (pkg / 'drn').mkdir(parents=True)
-    (pkg / '__init__.py').write_text('')
-    (pkg / 'drn' / '__init__.py').write_text('REAL = True\n')
-    finder = compat.DRNFallbackFinder()
-    # The finder only ever answers for the one missing module name...
-    assert finder.find_spec('fakepkg.drn', None) is None
-    # ...and sits after every real finder.
-    assert isinstance(sys.meta_path[-1], compat.DRNFallbackFinder)
+def test_drn_fallback_never_shadows_a_real_module() -> None:
+    """Real finders are asked first; ours answers only for the missing name."""
+    import importlib.machinery
+    ours = next(i for i, f in enumerate(sys.meta_path)
+                if isinstance(f, compat.DRNFallbackFinder))
+    # PathFinder (site-packages) sits in sys.meta_path as a class.
+    assert sys.meta_path.index(importlib.machinery.PathFinder) < ours
+    finder = sys.meta_path[ours]
+    assert finder.find_spec('mmaction.models.localizers.bmn', None) is None
+    assert finder.find_spec('somepkg.drn', None) is None
+    assert finder.find_spec('mmaction.models.localizers.drn', None) \
+        is not None
 
 
 # -- 2. checkpoints under weights_only=True ---------------------------------

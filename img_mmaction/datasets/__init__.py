@@ -1,1 +1,4 @@
-"""Registered components: see the modules of this package."""
+"""Registered data components: samplers (see the modules of this package)."""
+from .samplers import MultiOffsetSampleFrames
+
+__all__ = ['MultiOffsetSampleFrames']

@@ -1,1 +1,4 @@
-"""Registered components: see the modules of this package."""
+"""Registered engine components (hooks)."""
+from .finetune import FinetuneCheckpointHook
+
+__all__ = ['FinetuneCheckpointHook']
