@@ -1,0 +1,196 @@
+"""IMG vs TSM vs TSN: FLOPs, params, latency, training step, memory.
+
+All models run in ONE process on the same input, alternating model by model
+in every repetition so that drift (thermal, other load) hits them equally.
+
+* forward: eval mode, ``torch.no_grad``, median of ``--repeats`` after
+  ``--warmup`` runs;
+* train step: train mode, forward + cross-entropy + backward, median;
+* memory: on CUDA the peak allocated memory of a train step; on CPU the
+  bytes of activations autograd saves for backward in a train step (the
+  part of training memory that depends on the architecture; weights and
+  gradients are ``params * 4`` bytes each);
+* FLOPs and params: mmengine's counter on one clip (as ``mim run mmaction
+  get_flops``).
+
+Denormal floats are flushed: randomly initialised deep nets otherwise hit
+denormals on CPU and some models slow down five-fold for no architectural
+reason.
+
+Usage::
+
+    python tools/benchmark.py                      # CPU, batch 1, 2 threads
+    python tools/benchmark.py --device cuda --amp --channels-last
+    python tools/benchmark.py --batch 2 --threads 2 --json bench.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from typing import Callable, Dict, List, Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from mmengine.analysis import get_model_complexity_info
+
+import img_mmaction  # noqa: F401
+from img_mmaction.reference_recognizers import res2net_img, tsm_r50, tsn_r50
+from mmaction.registry import MODELS
+from mmaction.utils import register_all_modules
+
+MODELS_TO_RUN: Dict[str, Callable[[int], dict]] = {
+    'IMG-Res2Net50': res2net_img,
+    'TSM-R50': tsm_r50,
+    'TSN-R50': tsn_r50,
+}
+
+
+def saved_activation_bytes(step: Callable[[], None]) -> int:
+    """Bytes of the tensors autograd saves for backward during ``step``."""
+    total = 0
+    seen = set()
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        nonlocal total
+        key = (tensor.untyped_storage().data_ptr(), tensor.shape)
+        if key not in seen:
+            seen.add(key)
+            total += tensor.numel() * tensor.element_size()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        step()
+    return total
+
+
+def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
+    """Runs the benchmark; returns ``{model: {metric: value}}``."""
+    register_all_modules()
+    torch.manual_seed(0)
+    device = torch.device(args.device)
+    if device.type == 'cpu':
+        torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)
+    shape = (args.batch, args.segments, 3, args.size, args.size)
+    inputs = torch.randn(shape, device=device)
+    labels = torch.randint(0, 174, (args.batch, ), device=device)
+    memory_format = (torch.channels_last if args.channels_last
+                     else torch.contiguous_format)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16
+                              if device.type == 'cpu' else torch.float16,
+                              enabled=args.amp)
+
+    models = {}
+    results: Dict[str, Dict[str, float]] = {}
+    for name, build in MODELS_TO_RUN.items():
+        model = MODELS.build(build(args.segments))
+        model.init_weights()
+        with torch.no_grad():
+            info = get_model_complexity_info(
+                model.eval(), input_shape=tuple(shape[1:]), show_table=False,
+                show_arch=False)
+        results[name] = dict(gflops=info['flops'] / 1e9,
+                             mparams=info['params'] / 1e6)
+        models[name] = model.to(device, memory_format=memory_format)
+
+    def forward(model: torch.nn.Module) -> None:
+        model.eval()
+        with torch.no_grad(), autocast:
+            model.extract_feat(inputs, stage='head')
+
+    def train_step(model: torch.nn.Module) -> None:
+        model.train()
+        with autocast:
+            # backbone + head: class scores [batch, 174]
+            scores, _ = model.extract_feat(inputs, stage='head')
+        F.cross_entropy(scores.float(), labels).backward()
+        model.zero_grad(set_to_none=True)
+
+    def timed(fn: Callable[[], None]) -> float:
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+        return time.perf_counter() - start
+
+    samples: Dict[str, Dict[str, List[float]]] = {
+        name: {'forward': [], 'train': []} for name in models}
+    for _ in range(args.warmup):
+        for model in models.values():
+            forward(model)
+            train_step(model)
+    for _ in range(args.repeats):
+        for name, model in models.items():
+            samples[name]['forward'].append(timed(lambda: forward(model)))
+            samples[name]['train'].append(timed(lambda: train_step(model)))
+    for name, model in models.items():
+        results[name]['forward_s'] = statistics.median(
+            samples[name]['forward'])
+        results[name]['train_step_s'] = statistics.median(
+            samples[name]['train'])
+        if device.type == 'cuda':
+            torch.cuda.reset_peak_memory_stats()
+            train_step(model)
+            results[name]['peak_mem_mib'] = \
+                torch.cuda.max_memory_allocated() / 2**20
+        else:
+            results[name]['saved_act_mib'] = saved_activation_bytes(
+                lambda: train_step(model)) / 2**20
+    reference = results['TSM-R50']
+    for row in results.values():
+        row['forward_vs_tsm'] = row['forward_s'] / reference['forward_s']
+        row['train_vs_tsm'] = row['train_step_s'] / reference['train_step_s']
+    return results
+
+
+def format_table(results: Dict[str, Dict[str, float]]) -> str:
+    """Markdown table of the results."""
+    memory_key = next(k for k in ('peak_mem_mib', 'saved_act_mib')
+                      if k in next(iter(results.values())))
+    memory_name = ('peak memory (MiB)' if memory_key == 'peak_mem_mib' else
+                   'saved activations (MiB)')
+    lines = [f'| model | GFLOPs | params (M) | forward (s) | train step (s) '
+             f'| {memory_name} | forward / TSM | train / TSM |',
+             '|---|---|---|---|---|---|---|---|']
+    for name, r in results.items():
+        lines.append(
+            f"| {name} | {r['gflops']:.2f} | {r['mparams']:.2f} | "
+            f"{r['forward_s']:.3f} | {r['train_step_s']:.3f} | "
+            f"{r[memory_key]:.0f} | {r['forward_vs_tsm']:.3f} | "
+            f"{r['train_vs_tsm']:.3f} |")
+    return '\n'.join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--batch', type=int, default=1,
+                        help='clips per batch (each of --segments frames)')
+    parser.add_argument('--segments', type=int, default=8)
+    parser.add_argument('--size', type=int, default=224)
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--repeats', type=int, default=7)
+    parser.add_argument('--amp', action='store_true',
+                        help='autocast (fp16 on CUDA, bf16 on CPU)')
+    parser.add_argument('--channels-last', action='store_true')
+    parser.add_argument('--json', default=None, help='also write JSON here')
+    args = parser.parse_args(argv)
+    results = measure(args)
+    print(f'# {args.batch}x{args.segments}x3x{args.size}x{args.size}, '
+          f'{args.device}, {args.threads} threads, amp={args.amp}, '
+          f'torch {torch.__version__}, {platform.machine()}')
+    print(format_table(results))
+    if args.json:
+        with open(args.json, 'w') as handle:
+            json.dump(dict(args=vars(args), results=results), handle,
+                      indent=2)
+
+
+if __name__ == '__main__':
+    main()
