@@ -17,8 +17,12 @@ model = dict(
     backbone=dict(pretrained=None, partial_bn=True),
     cls_head=dict(dropout_ratio=0.8))
 
-custom_hooks = [dict(type='FinetuneCheckpointHook',
-                     reinit_prefixes=('cls_head.fc_cls.', ))]
+custom_hooks = [
+    dict(type='FinetuneCheckpointHook', reinit_prefixes=('cls_head.fc_cls.', )),
+    dict(type='NumSegmentsCheckHook'),
+    dict(type='BrokenSampleHook', max_broken_ratio=0.01),
+    dict(type='EpochSeedHook'),
+]
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=25, val_begin=1,
                  val_interval=1)

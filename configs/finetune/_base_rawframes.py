@@ -2,7 +2,7 @@
 # segments, 224 crops; testing uses the efficient 1 clip x 1 crop protocol.
 _base_ = './_base_finetune_ucf101_hmdb51.py'
 
-dataset_type = 'RawframeDataset'
+dataset_type = 'RobustRawframeDataset'
 train_pipeline = [
     dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=8),
     dict(type='RawFrameDecode'),

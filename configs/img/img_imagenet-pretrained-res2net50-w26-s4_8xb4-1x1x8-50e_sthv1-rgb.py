@@ -9,7 +9,9 @@ _base_ = ['../_base_/img_res2net50.py', 'mmaction::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['img_mmaction'], allow_failed_imports=False)
 
-dataset_type = 'RawframeDataset'
+# MMAction2's RawframeDataset that checks its list before training, skips
+# (and counts) broken samples while training, and refuses them in testing.
+dataset_type = 'RobustRawframeDataset'
 data_root = 'data/sthv1/rawframes'
 ann_file_train = 'data/sthv1/sthv1_train_list_rawframes.txt'
 ann_file_val = 'data/sthv1/sthv1_val_list_rawframes.txt'
@@ -43,7 +45,7 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type=dataset_type, ann_file=ann_file_train,
                  data_prefix=dict(img=data_root), filename_tmpl='{:05}.jpg',
-                 start_index=1, pipeline=train_pipeline))
+                 start_index=1, num_classes=174, pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=4, num_workers=8, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
@@ -77,3 +79,8 @@ auto_scale_lr = dict(enable=True, base_batch_size=32)
 
 default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=3,
                                      save_best='auto'))
+custom_hooks = [
+    dict(type='NumSegmentsCheckHook'),   # backbone and head agree on T
+    dict(type='BrokenSampleHook', max_broken_ratio=0.01),
+    dict(type='EpochSeedHook'),          # --resume replays the same epochs
+]
