@@ -28,6 +28,11 @@ Fixes:
 4. mmengine's ``_init_dist_pytorch`` always calls ``torch.cuda.set_device``,
    which fails on a CPU-only build, so ``--launcher pytorch`` cannot run with
    the gloo backend. The call is skipped when CUDA is not available.
+5. mmengine's ``LocalBackend.put`` (which ``save_checkpoint`` uses) writes
+   the target file in place: a job killed while saving leaves a truncated
+   checkpoint where the previous one was. It now writes a temporary file in
+   the same folder, syncs it, and renames it over the target (atomic on
+   POSIX), so the file is always the old or the new checkpoint.
 """
 from __future__ import annotations
 
@@ -258,9 +263,41 @@ def install_cpu_dist_fix() -> None:
     dist_utils._init_dist_pytorch = _init_dist_pytorch_cpu_aware
 
 
+# --------------------------------------------------------------------------
+# 5. Atomic local writes (mmengine/fileio/backends/local_backend.py::put)
+# --------------------------------------------------------------------------
+def _atomic_put(self: Any, obj: bytes, filepath: Any) -> None:
+    """``LocalBackend.put`` through a temporary file and ``os.replace``."""
+    import tempfile
+    folder = os.path.dirname(os.path.abspath(filepath))
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        dir=folder, prefix=f'.{os.path.basename(filepath)}.', suffix='.tmp')
+    try:
+        with open(handle, 'wb') as stream:
+            stream.write(obj)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, filepath)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def install_atomic_put() -> None:
+    """Replaces mmengine's ``LocalBackend.put`` with :func:`_atomic_put`."""
+    from mmengine.fileio.backends.local_backend import LocalBackend
+    if LocalBackend.put is _atomic_put:
+        return
+    ORIGINALS['LocalBackend.put'] = LocalBackend.put
+    LocalBackend.put = _atomic_put
+
+
 def apply_all() -> None:
     """Applies every fix; safe to call more than once."""
     install_drn_fallback()
     install_checkpoint_allowlist()
     install_color_jitter_fix()
     install_cpu_dist_fix()
+    install_atomic_put()

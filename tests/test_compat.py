@@ -217,3 +217,56 @@ def test_fixes_are_idempotent() -> None:
     assert sys.meta_path == before
     from mmengine.dist import utils as dist_utils
     assert dist_utils._init_dist_pytorch is compat._init_dist_pytorch_cpu_aware
+
+
+# -- 5. atomic checkpoint writes -------------------------------------------
+class _DiesHalfway:
+    """A file whose write stores half of the data, then fails (a kill)."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+
+    def write(self, data: bytes) -> None:
+        self.real.write(data[:len(data) // 2])
+        self.real.flush()
+        raise OSError('killed while writing')
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.real.close()
+
+
+def _dying_open(*args, **kwargs):
+    return _DiesHalfway(open(*args, **kwargs))
+
+
+def _save_twice(path: Path, put, monkeypatch, module) -> None:
+    from mmengine.fileio.backends.local_backend import LocalBackend
+    put(LocalBackend(), b'old checkpoint ' * 100, str(path))
+    monkeypatch.setattr(module, 'open', _dying_open, raising=False)
+    with pytest.raises(OSError, match='killed while writing'):
+        put(LocalBackend(), b'new checkpoint ' * 100, str(path))
+
+
+def test_original_put_leaves_a_truncated_checkpoint(tmp_path: Path,
+                                                    monkeypatch) -> None:
+    from mmengine.fileio.backends import local_backend
+    path = tmp_path / 'epoch_1.pth'
+    _save_twice(path, compat.ORIGINALS['LocalBackend.put'], monkeypatch,
+                local_backend)
+    assert path.read_bytes() == (b'new checkpoint ' * 100)[:750]
+
+
+def test_atomic_put_keeps_the_previous_checkpoint(tmp_path: Path,
+                                                  monkeypatch) -> None:
+    from mmengine.fileio.backends.local_backend import LocalBackend
+    path = tmp_path / 'epoch_1.pth'
+    assert LocalBackend.put is compat._atomic_put
+    _save_twice(path, LocalBackend.put, monkeypatch, compat)
+    assert path.read_bytes() == b'old checkpoint ' * 100
+    assert [p.name for p in tmp_path.iterdir()] == ['epoch_1.pth']
