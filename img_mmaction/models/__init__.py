@@ -21,7 +21,7 @@ from .resnet_img import ResNetIMG
 from .temporal_conv import TemporalConv1d
 
 __all__ = [
-    'AdaptiveShift', 'CLIM', 'CMEM', 'IMGBottleneck', 'PretrainedMismatchError',
-    'Res2NetIMG', 'ResNetIMG', 'TemporalConv1d', 'load_res2net_imagenet',
-    'map_res2net_key', 'tsm_kernel'
+    'AdaptiveShift', 'CLIM', 'CMEM', 'IMGBottleneck',
+    'PretrainedMismatchError', 'Res2NetIMG', 'ResNetIMG', 'TemporalConv1d',
+    'load_res2net_imagenet', 'map_res2net_key', 'tsm_kernel'
 ]

@@ -6,8 +6,10 @@ from typing import List, Optional
 import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
-from mmcv.cnn import build_activation_layer, build_norm_layer
+from mmcv.cnn import (build_activation_layer, build_conv_layer,
+                      build_norm_layer)
 
+from ._segments import check_frames
 from .adaptive_shift import AdaptiveShift
 from .temporal_conv import TemporalConv1d
 
@@ -15,8 +17,9 @@ TEMPORAL_TYPES = ('shift', 'conv1d', 'none')
 
 
 def build_temporal(temporal: str, channels: int, num_segments: int,
-                   shift_div: int, shift_init: str,
-                   shift_frozen: bool) -> nn.Module:
+                   shift_div: int = 8, shift_init: str = 'tsm',
+                   shift_frozen: bool = False,
+                   shift_impl: str = 'sum') -> nn.Module:
     """Builds the temporal layer that follows each ``conv_spt``.
 
     Args:
@@ -27,19 +30,50 @@ def build_temporal(temporal: str, channels: int, num_segments: int,
         shift_div: AdaptiveShift's ``shift_div``.
         shift_init: AdaptiveShift's ``init``.
         shift_frozen: AdaptiveShift's ``frozen``.
+        shift_impl: AdaptiveShift's ``impl``.
 
     Returns:
         The layer (``nn.Identity`` for ``'none'``).
+
+    Raises:
+        ValueError: ``temporal`` is not one of ``TEMPORAL_TYPES``.
     """
     if temporal == 'shift':
         return AdaptiveShift(channels, num_segments, shift_div, shift_init,
-                             shift_frozen)
+                             shift_frozen, shift_impl)
     if temporal == 'conv1d':
         return TemporalConv1d(channels, num_segments)
     if temporal == 'none':
         return nn.Identity()
     raise ValueError(f'temporal must be one of {TEMPORAL_TYPES}, '
                      f'got {temporal!r}')
+
+
+#: ``shift_cfg`` key -> ``build_temporal`` argument.
+_SHIFT_CFG_KEYS = {'shift_div': 'shift_div', 'init': 'shift_init',
+                   'frozen': 'shift_frozen', 'impl': 'shift_impl'}
+
+
+def shift_kwargs(shift_cfg: Optional[dict]) -> dict:
+    """Turns a backbone's ``shift_cfg`` into ``build_temporal`` arguments.
+
+    Args:
+        shift_cfg: ``dict(shift_div=8, init='tsm', frozen=False,
+            impl='sum')`` or a subset of it; None for the defaults.
+
+    Returns:
+        Keyword arguments ``shift_div``, ``shift_init``, ``shift_frozen``,
+        ``shift_impl`` (only those given).
+
+    Raises:
+        ValueError: ``shift_cfg`` has a key other than the four above.
+    """
+    shift_cfg = dict(shift_cfg or {})
+    unknown = sorted(set(shift_cfg) - set(_SHIFT_CFG_KEYS))
+    if unknown:
+        raise ValueError(f'shift_cfg: unknown key(s) {unknown}; allowed: '
+                         f'{sorted(_SHIFT_CFG_KEYS)}')
+    return {_SHIFT_CFG_KEYS[k]: v for k, v in shift_cfg.items()}
 
 
 @MODELS.register_module()
@@ -78,8 +112,13 @@ class CLIM(nn.Module):
         shift_div: AdaptiveShift's ``shift_div``. Defaults to 8.
         shift_init: AdaptiveShift's ``init``. Defaults to ``'tsm'``.
         shift_frozen: AdaptiveShift's ``frozen``. Defaults to False.
-        norm_cfg: Norm layer after each 3x3. Defaults to BN.
-        act_cfg: Activation after each norm. Defaults to ReLU.
+        shift_impl: AdaptiveShift's ``impl``. Defaults to ``'sum'``.
+        conv_cfg: Config of the 3x3 convolutions. Defaults to None
+            (``nn.Conv2d``).
+        norm_cfg: Norm layer after each 3x3. Defaults to
+            ``dict(type='BN')``.
+        act_cfg: Activation after each norm. Defaults to
+            ``dict(type='ReLU')``.
 
     Shapes:
         Input [N*T, C, H, W]; output [N*T, C, H/stride, W/stride].
@@ -89,8 +128,10 @@ class CLIM(nn.Module):
                  stride: int = 1, first_block: bool = False,
                  temporal: str = 'shift', shift_div: int = 8,
                  shift_init: str = 'tsm', shift_frozen: bool = False,
+                 conv_cfg: Optional[dict] = None,
                  norm_cfg: Optional[dict] = None,
-                 act_cfg: Optional[dict] = None) -> None:
+                 act_cfg: Optional[dict] = None,
+                 shift_impl: str = 'sum') -> None:
         super().__init__()
         if scales < 2:
             raise ValueError(f'CLIM needs scales >= 2, got {scales}')
@@ -104,15 +145,17 @@ class CLIM(nn.Module):
         self.scales = scales
         self.first_block = first_block
         self.num_segments = num_segments
+        # conv_spt of Eq. 14, one per convolved slice (Res2Net's convs.i)
         self.convs = nn.ModuleList(
-            nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
+            build_conv_layer(conv_cfg, width, width, 3, stride=stride,
+                             padding=1, bias=False)
             for _ in range(scales - 1))
         self.bns = nn.ModuleList(
             build_norm_layer(norm_cfg, width)[1] for _ in range(scales - 1))
         self.act = build_activation_layer(act_cfg)
         self.temporal = nn.ModuleList(
             build_temporal(temporal, width, num_segments, shift_div,
-                           shift_init, shift_frozen)
+                           shift_init, shift_frozen, shift_impl)
             for _ in range(scales - 1))
         self.pool = (nn.AvgPool2d(3, stride=stride, padding=1)
                      if first_block else nn.Identity())
@@ -125,7 +168,11 @@ class CLIM(nn.Module):
 
         Returns:
             Output of shape [N*T, C, H/stride, W/stride].
+
+        Raises:
+            ValueError: N*T is not a multiple of ``num_segments``.
         """
+        check_frames(x.shape[0], self.num_segments, 'CLIM')
         slices = torch.split(x, self.width, dim=1)
         outputs: List[torch.Tensor] = []
         previous: Optional[torch.Tensor] = None

@@ -5,8 +5,9 @@ from typing import Optional
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmaction.registry import MODELS
-from mmcv.cnn import build_norm_layer
+from mmcv.cnn import build_conv_layer, build_norm_layer
 
 from ._segments import check_frames
 
@@ -37,8 +38,12 @@ class CMEM(nn.Module):
       sigmoid function and a linear transformation", read as
       ``2 * sigmoid(z) - 1``: attention in (-1, 1), so Eq. 9 scales each
       channel by a factor in (0, 2).
-    * P(t) is N x C/r x 1 x 1: one cosine per channel over H*W. Two all-zero
-      maps give 0 (norms clamped at ``eps``), never NaN.
+    * P(t) is N x C/r x 1 x 1: one cosine per channel over H*W,
+      ``A.B / (max(|A|, eps) * max(|B|, eps))``. Two all-zero maps give 0,
+      never NaN, and finite gradients.
+    * "Fill the ends with 0s": M and P (hence F) are zero for the last
+      frame of each clip, as in TEA; its attention is then
+      ``2 * sigmoid(bias of conv_exp) - 1``.
     * r, alpha and beta are not given in the paper: arguments, r = 16 as in
       STM/TEA, alpha = beta = 1.
 
@@ -48,7 +53,10 @@ class CMEM(nn.Module):
         reduction: Channel reduction ratio r. Defaults to 16.
         alpha: Weight of the difference feature M^q (Eq. 7). Defaults to 1.
         beta: Weight of the cosine feature P (Eq. 7). Defaults to 1.
-        eps: Floor of the norms in the cosine. Defaults to 1e-8.
+        eps: Floor of each norm in the cosine (Eq. 5), so that all-zero
+            maps give a cosine of 0 and finite gradients. Defaults to 1e-8.
+        conv_cfg: Config of the three convolutions. Defaults to None
+            (``nn.Conv2d``).
         norm_cfg: Optional norm layer after ``conv_prev``; the paper has
             none. Defaults to None.
 
@@ -58,12 +66,15 @@ class CMEM(nn.Module):
 
     def __init__(self, in_channels: int, num_segments: int,
                  reduction: int = 16, alpha: float = 1.0, beta: float = 1.0,
-                 eps: float = 1e-8, norm_cfg: Optional[dict] = None) -> None:
+                 eps: float = 1e-8, conv_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None) -> None:
         super().__init__()
         if in_channels < 1 or num_segments < 1 or reduction < 1:
             raise ValueError(
                 'CMEM needs in_channels, num_segments and reduction >= 1, got '
                 f'{in_channels}, {num_segments}, {reduction}')
+        if eps <= 0:
+            raise ValueError(f'CMEM: eps must be > 0, got {eps}')
         self.in_channels = in_channels
         self.num_segments = num_segments
         self.reduction = reduction
@@ -72,12 +83,17 @@ class CMEM(nn.Module):
         self.eps = eps
         reduced = max(in_channels // reduction, 1)
         self.reduced_channels = reduced
-        self.conv_prev = nn.Conv2d(in_channels, reduced, 1, bias=False)
+        # Eq. 1: conv_prev, 1x1, C -> C/r
+        self.conv_prev = build_conv_layer(conv_cfg, in_channels, reduced, 1,
+                                          bias=False)
         self.norm_prev = (build_norm_layer(norm_cfg, reduced)[1]
                           if norm_cfg is not None else nn.Identity())
-        self.conv_trans = nn.Conv2d(reduced, reduced, 3, padding=1,
-                                    bias=False)
-        self.conv_exp = nn.Conv2d(reduced, in_channels, 1)
+        # Eqs. 3-4: conv_trans, 3x3, shared by frames t and t-1; no bias,
+        # which the difference would cancel and the cosine would not.
+        self.conv_trans = build_conv_layer(conv_cfg, reduced, reduced, 3,
+                                           padding=1, bias=False)
+        # Eq. 8: conv_exp, 1x1, C/r -> C
+        self.conv_exp = build_conv_layer(conv_cfg, reduced, in_channels, 1)
 
     def motion_feature(self, x: torch.Tensor) -> torch.Tensor:
         """Computes F of Eq. 7.
@@ -91,21 +107,24 @@ class CMEM(nn.Module):
         num_frames, _, height, width = x.shape
         num_clips = check_frames(num_frames, self.num_segments, 'CMEM')
         y = self.conv_trans(self.norm_prev(self.conv_prev(x)))
+        # Statistics in at least float32 (a no-op unless under mixed
+        # precision, where squared norms under/overflow in float16).
         # [N*T, C/r, H, W] -> [N, T, C/r, H*W]
-        y = y.view(num_clips, self.num_segments, self.reduced_channels,
-                   height * width)
-        later, earlier = y[:, 1:], y[:, :-1]
-        # Eqs. 3 + 6: pooling commutes with the difference.
+        y = y.to(torch.promote_types(y.dtype, torch.float32)).view(
+            num_clips, self.num_segments, self.reduced_channels,
+            height * width)
+        # Eqs. 3 + 6: average pooling commutes with the difference, so M^q
+        # is the difference of the pooled maps; M itself is never stored.
         pooled = y.mean(dim=3)
         motion = pooled[:, 1:] - pooled[:, :-1]
-        # Eqs. 4-5: cosine per channel over the H*W positions.
-        dot = (later * earlier).sum(dim=3)
-        norm_later = later.pow(2).sum(dim=3).clamp_min(self.eps**2).sqrt()
-        norm_earlier = earlier.pow(2).sum(dim=3).clamp_min(self.eps**2).sqrt()
-        cosine = dot / (norm_later * norm_earlier)
+        # Eqs. 4-5: one cosine per channel over the H*W positions. Each
+        # frame's norm is computed once and used for both of its pairs.
+        dot = (y[:, 1:] * y[:, :-1]).sum(dim=3)
+        norm = y.pow(2).sum(dim=3).clamp_min(self.eps**2).sqrt()
+        cosine = dot / (norm[:, 1:] * norm[:, :-1])
         feature = self.alpha * motion + self.beta * cosine
-        # zeros for the last frame: [N, T-1, C/r] -> [N, T, C/r]
-        feature = nn.functional.pad(feature, (0, 0, 0, 1))
+        # Zeros for the last frame: [N, T-1, C/r] -> [N, T, C/r]
+        feature = F.pad(feature, (0, 0, 0, 1)).to(x.dtype)
         # [N, T, C/r] -> [N*T, C/r, 1, 1]
         return feature.view(num_frames, self.reduced_channels, 1, 1)
 

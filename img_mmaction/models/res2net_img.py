@@ -13,15 +13,31 @@ from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ._segments import check_frames
-from .clim import CLIM, TEMPORAL_TYPES
+from .clim import CLIM, TEMPORAL_TYPES, shift_kwargs
 from .cmem import CMEM
 from .pretrained import load_res2net_imagenet
 
 PerStage = Union[bool, str, Sequence]
 
 
+#: Arguments of CMEM that ``cmem_cfg`` may set.
+CMEM_CFG_KEYS = ('reduction', 'alpha', 'beta', 'eps', 'conv_cfg', 'norm_cfg')
+
+
 def per_stage(value: PerStage, num_stages: int, name: str) -> Tuple:
-    """Expands one value, or checks one value per stage."""
+    """Expands one value to all stages, or checks one value per stage.
+
+    Args:
+        value: A bool / str for every stage, or a sequence of them.
+        num_stages: Number of stages.
+        name: Argument name, for the error message.
+
+    Returns:
+        A tuple of ``num_stages`` values.
+
+    Raises:
+        ValueError: The sequence does not have ``num_stages`` entries.
+    """
     if isinstance(value, (bool, str)):
         return (value, ) * num_stages
     value = tuple(value)
@@ -31,28 +47,60 @@ def per_stage(value: PerStage, num_stages: int, name: str) -> Tuple:
     return value
 
 
+def check_cmem_cfg(cmem_cfg: Optional[dict]) -> dict:
+    """Returns a copy of ``cmem_cfg``, rejecting keys CMEM does not take.
+
+    Args:
+        cmem_cfg: CMEM arguments, or None.
+
+    Returns:
+        The arguments as a new dict.
+
+    Raises:
+        ValueError: A key is not one of ``CMEM_CFG_KEYS``.
+    """
+    cmem_cfg = dict(cmem_cfg or {})
+    unknown = sorted(set(cmem_cfg) - set(CMEM_CFG_KEYS))
+    if unknown:
+        raise ValueError(f'cmem_cfg: unknown key(s) {unknown}; allowed: '
+                         f'{list(CMEM_CFG_KEYS)}')
+    return cmem_cfg
+
+
 class IMGBottleneck(nn.Module):
     """The IMG motion feature module (Sec. 3.3, Fig. 2).
 
     ``conv1`` (1x1) -> BN -> ReLU -> CMEM -> CLIM -> ``conv3`` (1x1) -> BN,
-    plus the residual. With ``with_cmem=False`` and ``temporal='none'`` it
-    is exactly a Res2Net bottleneck (Bottle2neck), key for key.
+    plus the shortcut, then ReLU. With ``with_cmem=False`` and
+    ``temporal='none'`` (or a shift at ``init='identity'``) it computes
+    exactly a Res2Net bottleneck (Bottle2neck); its keys are Bottle2neck's,
+    with ``convs.i`` / ``bns.i`` under ``clim.``.
 
     Args:
         inplanes: Input channels.
-        planes: Base channels of the stage; output is ``planes * 4``.
-        num_segments: Frames per clip.
+        planes: Base channels of the stage; the output has ``planes * 4``.
+        num_segments: Frames per clip, T.
         stride: Stride of the block (on CLIM's 3x3 convolutions).
-        downsample: Projection of the residual, or None.
-        base_width: Res2Net's base width (26 for 26w_4s).
-        scales: Res2Net's scale s (4 for 26w_4s).
+            Defaults to 1.
+        downsample: Projection of the shortcut, or None. Defaults to None.
+        base_width: Res2Net's base width (26 for 26w_4s): slices are
+            ``planes * base_width // 64`` channels wide. Defaults to 26.
+        scales: Res2Net's scale s, CLIM's number of slices. Defaults to 4.
         first_block: The first block of a stage (Res2Net's 'stage' type).
-        with_cmem: Insert CMEM after ``conv1``.
-        temporal: CLIM's temporal layer: 'shift', 'conv1d' or 'none'.
-        cmem_cfg: Extra CMEM arguments.
-        shift_cfg: ``shift_div``, ``init`` and ``frozen`` of the shift.
-        norm_cfg: Norm layer config.
-        with_cp: Use gradient checkpointing for the block.
+            Defaults to False.
+        with_cmem: Insert CMEM after ``conv1``. Defaults to True.
+        temporal: CLIM's temporal layer: ``'shift'``, ``'conv1d'`` or
+            ``'none'``. Defaults to ``'shift'``.
+        cmem_cfg: Extra CMEM arguments. Defaults to None.
+        shift_cfg: ``shift_div``, ``init``, ``frozen``, ``impl`` of the
+            shift. Defaults to None.
+        norm_cfg: Norm layer config. Defaults to None, i.e.
+            ``dict(type='BN', requires_grad=True)``.
+        with_cp: Gradient checkpointing of the block. Defaults to False.
+
+    Shapes:
+        Input [N*T, inplanes, H, W]; output
+        [N*T, planes * 4, H / stride, W / stride].
     """
 
     expansion = 4
@@ -67,7 +115,6 @@ class IMGBottleneck(nn.Module):
                  with_cp: bool = False) -> None:
         super().__init__()
         norm_cfg = norm_cfg or dict(type='BN', requires_grad=True)
-        shift_cfg = dict(shift_cfg or {})
         width = planes * base_width // 64
         if width < 1:
             raise ValueError(f'planes={planes} with base_width={base_width} '
@@ -76,14 +123,11 @@ class IMGBottleneck(nn.Module):
         self.with_cp = with_cp
         self.conv1 = nn.Conv2d(inplanes, channels, 1, bias=False)
         self.bn1 = build_norm_layer(norm_cfg, channels)[1]
-        self.cmem = (CMEM(channels, num_segments, **(cmem_cfg or {}))
+        self.cmem = (CMEM(channels, num_segments, **check_cmem_cfg(cmem_cfg))
                      if with_cmem else None)
         self.clim = CLIM(channels, num_segments, scales=scales, stride=stride,
                          first_block=first_block, temporal=temporal,
-                         shift_div=shift_cfg.get('shift_div', 8),
-                         shift_init=shift_cfg.get('init', 'tsm'),
-                         shift_frozen=shift_cfg.get('frozen', False),
-                         norm_cfg=norm_cfg)
+                         norm_cfg=norm_cfg, **shift_kwargs(shift_cfg))
         self.conv3 = nn.Conv2d(channels, planes * self.expansion, 1,
                                bias=False)
         self.bn3 = build_norm_layer(norm_cfg, planes * self.expansion)[1]
@@ -91,6 +135,7 @@ class IMGBottleneck(nn.Module):
         self.downsample = downsample
 
     def _residual(self, x: torch.Tensor) -> torch.Tensor:
+        """The block before its final ReLU: branch + shortcut."""
         out = self.relu(self.bn1(self.conv1(x)))
         if self.cmem is not None:
             out = self.cmem(out)
@@ -99,7 +144,14 @@ class IMGBottleneck(nn.Module):
         return out + identity
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Args: x [N*T, C_in, H, W]. Returns [N*T, 4*planes, H', W']."""
+        """Runs the block.
+
+        Args:
+            x: Input of shape [N*T, C_in, H, W].
+
+        Returns:
+            Output of shape [N*T, 4 * planes, H / stride, W / stride].
+        """
         if self.with_cp and x.requires_grad:
             out = cp.checkpoint(self._residual, x, use_reentrant=False)
         else:
@@ -130,14 +182,17 @@ class Res2NetIMG(BaseModule):
         out_indices: Stages whose output is returned. Defaults to (3, ).
         stem_channels: Channels of the 7x7 stem. Defaults to 64.
         base_channels: ``planes`` of the first stage. Defaults to 64.
-        stage_blocks: Blocks per stage, overriding ``depth`` (small demo
-            variants). Defaults to None.
         with_cmem: CMEM on/off, one bool or one per stage. Defaults to True.
         temporal: CLIM's temporal layer per stage ('shift', 'conv1d',
             'none'), one value or one per stage. Defaults to 'shift'.
-        cmem_cfg: CMEM arguments (``reduction``, ``alpha``, ``beta``).
-        shift_cfg: Shift arguments (``shift_div``, ``init``, ``frozen``).
-        norm_cfg: Norm layer config. Defaults to BN.
+        cmem_cfg: CMEM arguments (``reduction``, ``alpha``, ``beta``,
+            ``eps``, ``conv_cfg``, ``norm_cfg``). Defaults to None, i.e.
+            ``dict(reduction=16, alpha=1.0, beta=1.0)``.
+        shift_cfg: Adaptive shift arguments (``shift_div``, ``init``,
+            ``frozen``, ``impl``). Defaults to None, i.e.
+            ``dict(shift_div=8, init='tsm', frozen=False)``.
+        norm_cfg: Norm layer config. Defaults to None, i.e.
+            ``dict(type='BN', requires_grad=True)``.
         norm_eval: Keep every BN in eval mode while training.
             Defaults to False.
         partial_bn: Freeze every BN but the first (TSN's partial BN, used
@@ -145,6 +200,9 @@ class Res2NetIMG(BaseModule):
         frozen_stages: Stages (with the stem) whose parameters are frozen,
             -1 for none. Defaults to -1.
         with_cp: Gradient checkpointing in every block. Defaults to False.
+        stage_blocks: Blocks per stage, overriding ``depth``'s (3, 4, 6, 3)
+            or (3, 4, 23, 3), e.g. for small demo variants; the first
+            ``num_stages`` entries are used. Defaults to None.
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH)`` is the same as
             ``pretrained=PATH``. Defaults to None.
 
@@ -166,28 +224,30 @@ class Res2NetIMG(BaseModule):
                  pretrained: Optional[str] = None, in_channels: int = 3,
                  num_stages: int = 4, out_indices: Sequence[int] = (3, ),
                  stem_channels: int = 64, base_channels: int = 64,
-                 stage_blocks: Optional[Sequence[int]] = None,
                  with_cmem: PerStage = True, temporal: PerStage = 'shift',
                  cmem_cfg: Optional[dict] = None,
                  shift_cfg: Optional[dict] = None,
                  norm_cfg: Optional[dict] = None, norm_eval: bool = False,
                  partial_bn: bool = False, frozen_stages: int = -1,
                  with_cp: bool = False,
+                 stage_blocks: Optional[Sequence[int]] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if init_cfg is not None and init_cfg.get('type') == 'Pretrained':
             pretrained = pretrained or init_cfg['checkpoint']
             init_cfg = None
         super().__init__(init_cfg=init_cfg)
+        if not 1 <= num_stages <= 4:
+            raise ValueError(f'num_stages must be 1 to 4, got {num_stages}')
         if stage_blocks is None:
             if depth not in self.arch_settings:
                 raise ValueError(f'depth must be one of '
                                  f'{sorted(self.arch_settings)}, got {depth}')
-            stage_blocks = self.arch_settings[depth][:num_stages]
-        stage_blocks = tuple(stage_blocks)
-        if not 1 <= len(stage_blocks) <= 4:
-            raise ValueError(f'1 to 4 stages are supported, got '
-                             f'{len(stage_blocks)}')
-        num_stages = len(stage_blocks)
+            stage_blocks = self.arch_settings[depth]
+        if len(stage_blocks) < num_stages or min(stage_blocks) < 1:
+            raise ValueError(f'stage_blocks={tuple(stage_blocks)} must give '
+                             f'at least one block to each of the '
+                             f'{num_stages} stages')
+        stage_blocks = tuple(stage_blocks)[:num_stages]
         if max(out_indices) >= num_stages:
             raise ValueError(f'out_indices {tuple(out_indices)} exceed the '
                              f'{num_stages} stages')
@@ -202,6 +262,9 @@ class Res2NetIMG(BaseModule):
             if value not in TEMPORAL_TYPES:
                 raise ValueError(f'temporal must be one of {TEMPORAL_TYPES}'
                                  f', got {value!r}')
+        # Fail on a misspelt key even in stages that build no CMEM/shift.
+        cmem_cfg = check_cmem_cfg(cmem_cfg)
+        shift_kwargs(shift_cfg)
         self.norm_eval = norm_eval
         self.partial_bn = partial_bn
         self.frozen_stages = frozen_stages
@@ -252,7 +315,19 @@ class Res2NetIMG(BaseModule):
 
     def forward(self, x: torch.Tensor
                 ) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
-        """Args: x [N*T, 3, H, W]. Returns the output(s) of ``out_indices``."""
+        """Runs the stem and the stages.
+
+        Args:
+            x: Frames of shape [N*T, 3, H, W] (views and clips flattened
+                into the batch, ``num_segments`` consecutive frames a clip).
+
+        Returns:
+            The output of each stage in ``out_indices``; a single tensor
+            when there is one, e.g. [N*T, 2048, H/32, W/32] for stage 3.
+
+        Raises:
+            ValueError: N*T is not a multiple of ``num_segments``.
+        """
         check_frames(x.shape[0], self.num_segments, 'Res2NetIMG')
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         outs = []
@@ -263,6 +338,8 @@ class Res2NetIMG(BaseModule):
         return outs[0] if len(outs) == 1 else tuple(outs)
 
     def _freeze_stages(self) -> None:
+        """Puts the stem and the first ``frozen_stages`` stages in eval mode
+        without gradients."""
         if self.frozen_stages < 0:
             return
         modules = [self.conv1, self.bn1] + [

@@ -8,16 +8,27 @@ import torch
 import torch.nn as nn
 from mmaction.models.backbones.resnet import Bottleneck, ResNet
 from mmaction.registry import MODELS
+from mmengine.logging import print_log
 
 from ._segments import check_frames
-from .clim import TEMPORAL_TYPES, build_temporal
+from .clim import TEMPORAL_TYPES, build_temporal, shift_kwargs
 from .cmem import CMEM
-from .res2net_img import PerStage, per_stage
+from .res2net_img import PerStage, check_cmem_cfg, per_stage
 
 
 def _apply_after(post: nn.Module, module: nn.Module, inputs: Any,
                  output: torch.Tensor) -> torch.Tensor:
-    """Forward hook: replaces ``module``'s output with ``post(output)``."""
+    """Forward hook: replaces ``module``'s output with ``post(output)``.
+
+    Args:
+        post: The module to run on the output (CMEM or a temporal layer).
+        module: The hooked module (unused).
+        inputs: Its inputs (unused).
+        output: Its output.
+
+    Returns:
+        ``post(output)``.
+    """
     return post(output)
 
 
@@ -42,7 +53,8 @@ class ResNetIMG(ResNet):
         temporal: 'shift', 'conv1d' or 'none', one value or one per stage.
             Defaults to 'shift'.
         cmem_cfg: CMEM arguments. Defaults to None.
-        shift_cfg: ``shift_div``, ``init``, ``frozen``. Defaults to None.
+        shift_cfg: ``shift_div``, ``init``, ``frozen``, ``impl`` of the
+            shift. Defaults to None.
         **kwargs: Arguments of :class:`mmaction.models.ResNet`
             (``pretrained``, ``norm_eval``, ``partial_bn``, ...).
     """
@@ -59,27 +71,50 @@ class ResNetIMG(ResNet):
         self.num_segments = num_segments
         self.with_cmem = per_stage(with_cmem, num_stages, 'with_cmem')
         self.temporal = per_stage(temporal, num_stages, 'temporal')
-        shift_cfg = dict(shift_cfg or {})
+        cmem_cfg = check_cmem_cfg(cmem_cfg)
+        temporal_kwargs = shift_kwargs(shift_cfg)
         for stage, layer_name in enumerate(self.res_layers):
             if self.temporal[stage] not in TEMPORAL_TYPES:
                 raise ValueError(f'temporal must be one of {TEMPORAL_TYPES},'
                                  f' got {self.temporal[stage]!r}')
             for block in getattr(self, layer_name):
                 if self.with_cmem[stage]:
-                    block.cmem = CMEM(block.planes, num_segments,
-                                      **(cmem_cfg or {}))
+                    block.cmem = CMEM(block.planes, num_segments, **cmem_cfg)
                     block.conv1.register_forward_hook(
                         partial(_apply_after, block.cmem))
                 if self.temporal[stage] != 'none':
                     block.temporal = build_temporal(
                         self.temporal[stage], block.planes, num_segments,
-                        shift_cfg.get('shift_div', 8),
-                        shift_cfg.get('init', 'tsm'),
-                        shift_cfg.get('frozen', False))
+                        **temporal_kwargs)
                     block.conv2.register_forward_hook(
                         partial(_apply_after, block.temporal))
 
+    def init_weights(self) -> None:
+        """Initialises as ResNet does, then reports the IMG parameters.
+
+        With a (torchvision) ``pretrained`` checkpoint, ResNet loads every
+        ResNet weight; the CMEM and temporal parameters are not in it and
+        keep their initialisation: their names are logged.
+        """
+        super().init_weights()
+        if isinstance(self.pretrained, str):
+            new = [name for name, _ in self.named_parameters()
+                   if '.cmem.' in name or '.temporal.' in name]
+            print_log(f'ResNetIMG: {len(new)} new IMG parameters (CMEM / '
+                      f'temporal) are not in {self.pretrained} and keep '
+                      f'their initialisation: {new}', logger='current')
+
     def forward(self, x: torch.Tensor) -> Any:
-        """Args: x [N*T, 3, H, W]. Returns ResNet's outputs."""
+        """Runs MMAction2's ResNet, with the IMG modules in its blocks.
+
+        Args:
+            x: Frames of shape [N*T, 3, H, W].
+
+        Returns:
+            ResNet's output(s) for its ``out_indices``.
+
+        Raises:
+            ValueError: N*T is not a multiple of ``num_segments``.
+        """
         check_frames(x.shape[0], self.num_segments, 'ResNetIMG')
         return super().forward(x)

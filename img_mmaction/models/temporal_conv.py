@@ -32,10 +32,15 @@ class TemporalConv1d(nn.Module):
                  init: str = 'identity') -> None:
         super().__init__()
         if init not in ('identity', 'random'):
-            raise ValueError("TemporalConv1d init must be 'identity' or "
+            raise ValueError("TemporalConv1d: init must be 'identity' or "
                              f"'random', got {init!r}")
+        if channels < 1 or num_segments < 1:
+            raise ValueError('TemporalConv1d: channels and num_segments must'
+                             f' be >= 1, got {channels}, {num_segments}')
         self.channels = channels
         self.num_segments = num_segments
+        # A Conv1d over T applied at every (h, w): a (3, 1, 1) Conv3d on the
+        # [N, C, T, H, W] view, weight [C_out, C_in, 3, 1, 1].
         self.conv = nn.Conv3d(channels, channels, (3, 1, 1),
                               padding=(1, 0, 0), bias=False)
         if init == 'identity':

@@ -1,4 +1,4 @@
-"""Res2NetIMG and ResNetIMG: Res2Net equivalence, ImageNet weights, policies."""
+"""Res2NetIMG and ResNetIMG: Res2Net equivalence, weights, BN policies."""
 from pathlib import Path
 
 import pytest
@@ -7,7 +7,8 @@ from mmaction.models.backbones.resnet import ResNet
 from mmaction.registry import MODELS
 
 from img_mmaction.models import (IMGBottleneck, PretrainedMismatchError,
-                                 Res2NetIMG, ResNetIMG, map_res2net_key)
+                                 Res2NetIMG, ResNetIMG, load_res2net_imagenet,
+                                 map_res2net_key)
 
 from .reference_res2net import Bottle2neck, Res2Net
 from .utils import randomize_
@@ -96,6 +97,19 @@ def test_plain_res2net_configuration_reproduces_reference_features(
     torch.testing.assert_close(model(x), reference.features(x))
 
 
+def test_pretrained_accepts_state_dict_wrapper_and_module_prefix(
+        official_checkpoint: Path, tmp_path: Path) -> None:
+    state = torch.load(official_checkpoint, weights_only=True)
+    path = tmp_path / 'wrapped.pth'
+    torch.save({'state_dict': {f'module.{k}': v for k, v in state.items()}},
+               path)
+    model = Res2NetIMG(**TINY)
+    report = load_res2net_imagenet(model, str(path))
+    assert report['unused'] == ['fc.bias', 'fc.weight']
+    assert torch.equal(model.layer2.state_dict()['0.clim.convs.1.weight'],
+                       state['layer2.0.convs.1.weight'])
+
+
 def test_pretrained_mismatch_is_a_hard_error(tmp_path: Path) -> None:
     wrong = Res2Net(base_channels=8, stem_channels=16)  # other widths
     path = tmp_path / 'wrong.pth'
@@ -120,7 +134,8 @@ def tiny_backbone(**kwargs) -> Res2NetIMG:
 
 
 def test_every_parameter_gets_a_gradient() -> None:
-    model = randomize_(tiny_backbone(shift_cfg=dict(init='random', shift_div=2)))
+    model = randomize_(
+        tiny_backbone(shift_cfg=dict(init='random', shift_div=2)))
     model.train()
     x = torch.randn(2 * T, 3, 32, 32)
     model(x).pow(2).mean().backward()
@@ -154,6 +169,39 @@ def test_batch_not_multiple_of_segments_is_a_clear_error() -> None:
         tiny_backbone()(torch.randn(6, 3, 32, 32))
 
 
+def test_full_size_res2net50_26w_4s_has_the_official_keys_and_shapes(
+) -> None:
+    """Res2NetIMG-50 with IMG off is Res2Net-50 26w_4s, tensor for tensor."""
+    reference = Res2Net()
+    plain = Res2NetIMG(with_cmem=False, temporal='none')
+    expected = {map_res2net_key(k): tuple(v.shape)
+                for k, v in reference.state_dict().items()
+                if not k.startswith('fc.')}
+    assert {k: tuple(v.shape) for k, v in plain.state_dict().items()} == \
+        expected
+    params = sum(p.numel() for p in plain.parameters())
+    fc = sum(p.numel() for p in reference.fc.parameters())
+    # Res2Net-50 26w_4s: 25.70 M parameters with the 1000-class fc.
+    assert round((params + fc) / 1e6, 2) == 25.70
+    img = Res2NetIMG()
+    new = {k for k in img.state_dict() if k not in plain.state_dict()}
+    assert new and all('.cmem.' in k or '.clim.temporal.' in k for k in new)
+    assert {k for k in plain.state_dict()} <= set(img.state_dict())
+
+
+def test_full_size_img50_forward_keeps_clips_apart() -> None:
+    """The one full-size forward: Res2NetIMG-50, 2 clips x 4 frames, 64x64."""
+    model = Res2NetIMG(num_segments=T, shift_cfg=dict(init='random')).eval()
+    x = torch.randn(2 * T, 3, 64, 64)
+    perturbed = x.clone()
+    perturbed[T:] = torch.randn(T, 3, 64, 64)
+    with torch.no_grad():
+        out, out_perturbed = model(x), model(perturbed)
+    assert out.shape == (2 * T, 2048, 2, 2) and torch.isfinite(out).all()
+    assert torch.equal(out[:T], out_perturbed[:T])
+    assert not torch.allclose(out[T:], out_perturbed[T:])
+
+
 def test_per_stage_switches_build_what_they_say() -> None:
     model = tiny_backbone(with_cmem=(False, True, True, False),
                           temporal=('none', 'shift', 'conv1d', 'shift'))
@@ -164,6 +212,12 @@ def test_per_stage_switches_build_what_they_say() -> None:
                      'AdaptiveShift']
     with pytest.raises(ValueError, match='with_cmem has 2 entries'):
         tiny_backbone(with_cmem=(True, False))
+    with pytest.raises(ValueError, match=r"shift_cfg: unknown key\(s\) "
+                       r"\['inti'\]"):
+        tiny_backbone(with_cmem=False, temporal='none',
+                      shift_cfg=dict(inti='tsm'))
+    with pytest.raises(ValueError, match=r"cmem_cfg: unknown key\(s\)"):
+        tiny_backbone(cmem_cfg=dict(ratio=8))
 
 
 def batch_norm_states(model: torch.nn.Module):
@@ -200,7 +254,7 @@ def test_checkpointing_gives_the_same_gradients() -> None:
                                    msg=name)
 
 
-# -- ResNetIMG -----------------------------------------------------------------
+# -- ResNetIMG ---------------------------------------------------------
 def test_resnet_img_without_modules_equals_mmaction_resnet() -> None:
     ours = ResNetIMG(depth=50, num_segments=T, with_cmem=False,
                      temporal='none', pretrained=None)
@@ -227,3 +281,55 @@ def test_resnet_img_runs_cmem_and_shift_in_each_block() -> None:
     assert 'layer3.0.temporal.weight' in keys
     with pytest.raises(ValueError, match='bottleneck blocks'):
         ResNetIMG(depth=18, pretrained=None)
+
+
+def torchvision_format(model: ResNet) -> dict:
+    """An MMAction2 ResNet's weights under torchvision's key names."""
+    state = {}
+    for key, value in model.state_dict().items():
+        if '.cmem.' in key or '.temporal.' in key:
+            continue
+        key = key.replace('downsample.conv.', 'downsample.0.')
+        key = key.replace('downsample.bn.', 'downsample.1.')
+        for n in (1, 2, 3):
+            key = key.replace(f'conv{n}.conv.', f'conv{n}.')
+            key = key.replace(f'conv{n}.bn.', f'bn{n}.')
+        state[key] = value
+    return state
+
+
+def test_resnet_img_loads_torchvision_weights_and_reports_new_ones(
+        tmp_path: Path) -> None:
+    from mmengine.logging import MMLogger
+    source = randomize_(ResNet(depth=50, pretrained=None))
+    path = tmp_path / 'resnet50_torchvision.pth'
+    torch.save(torchvision_format(source), path)
+    log_file = tmp_path / 'load.log'
+    MMLogger.get_instance('test_resnet_img_load', log_file=str(log_file))
+    model = ResNetIMG(depth=50, num_segments=T, pretrained=str(path),
+                      temporal=('none', 'shift', 'shift', 'conv1d'))
+    model.init_weights()
+    loaded = model.state_dict()
+    for key, value in source.state_dict().items():
+        assert torch.equal(loaded[key], value), key
+    log = log_file.read_text()
+    assert 'layer1.0.cmem.conv_prev.weight' in log
+    assert 'layer2.0.temporal.weight' in log
+    assert 'layer4.2.temporal.conv.weight' in log
+
+
+def test_resnet_img_keeps_clips_apart_and_checks_the_batch() -> None:
+    model = ResNetIMG(depth=50, num_segments=T, pretrained=None,
+                      shift_cfg=dict(init='random'))
+    model.init_weights()
+    model.eval()
+    x = torch.randn(2 * T, 3, 32, 32)
+    perturbed = x.clone()
+    perturbed[T:] = torch.randn(T, 3, 32, 32)
+    with torch.no_grad():
+        out, out_perturbed = model(x), model(perturbed)
+    assert torch.equal(out[:T], out_perturbed[:T])
+    assert not torch.allclose(out[T:], out_perturbed[T:])
+    with pytest.raises(ValueError, match='ResNetIMG: batch of 6 frames is '
+                       'not a multiple of num_segments=4'):
+        model(torch.randn(6, 3, 32, 32))

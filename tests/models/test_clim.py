@@ -1,0 +1,97 @@
+"""CLIM against Eq. 14 written out, with independent conv/BN/shift steps."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from img_mmaction.models import CLIM
+
+from .test_adaptive_shift import eq13_reference
+from .utils import randomize_
+
+T = 4
+
+
+def clim_reference(module: CLIM, x: torch.Tensor,
+                   temporal: str) -> torch.Tensor:
+    """Eq. 14 for four slices, every step from the module's raw weights.
+
+    Res2Net's slice order: slices 0..2 are convolved (the paper's X_1..X_3)
+    and slice 3 passes through (the paper's X_0).
+    """
+    slices = torch.split(x, module.width, 1)
+
+    def conv_spt(i: int, inp: torch.Tensor) -> torch.Tensor:
+        conv, bn = module.convs[i], module.bns[i]
+        out = F.conv2d(inp, conv.weight, stride=conv.stride, padding=1)
+        out = (out - bn.running_mean[:, None, None]) / torch.sqrt(
+            bn.running_var[:, None, None] + bn.eps)
+        out = torch.relu(out * bn.weight[:, None, None]
+                         + bn.bias[:, None, None])
+        if temporal == 'shift':                              # SSM, Eq. 13
+            out = eq13_reference(module.temporal[i].weight.detach(), out)
+        return out
+
+    out1 = conv_spt(0, slices[0])              # X'_1 = SSM(conv(X_1))
+    if module.first_block:                     # Res2Net 'stage': no cascade
+        out2 = conv_spt(1, slices[1])
+        out3 = conv_spt(2, slices[2])
+        out0 = F.avg_pool2d(slices[3], 3, module.convs[0].stride, 1)
+    else:                                      # X'_i = SSM(conv(X_i + X'_i-1))
+        out2 = conv_spt(1, slices[1] + out1)
+        out3 = conv_spt(2, slices[2] + out2)
+        out0 = slices[3]                       # X'_0 = X_0
+    return torch.cat([out1, out2, out3, out0], 1)
+
+
+@pytest.mark.parametrize('temporal', ['shift', 'none'])
+@pytest.mark.parametrize('first_block,stride', [(False, 1), (True, 2),
+                                                (True, 1)])
+def test_clim_matches_eq14(temporal: str, first_block: bool,
+                           stride: int) -> None:
+    module = CLIM(32, T, scales=4, stride=stride, first_block=first_block,
+                  temporal=temporal, shift_init='random').eval()
+    randomize_(module)
+    x = torch.randn(2 * T, 32, 8, 8)
+    torch.testing.assert_close(module(x), clim_reference(module, x,
+                                                         temporal),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_clim_cascade_carries_time_further_than_one_shift() -> None:
+    """Each shift reaches one frame; the cascade of three reaches three.
+
+    With TSM kernels in every slice, a change at frame 0 of slice 0 reaches
+    frame 1 through the first shift, and frames 2 and 3 only through the
+    cascade X'_{i-1} -> X_i of Eq. 14.
+    """
+    module = randomize_(CLIM(32, T, shift_div=2)).eval()
+    for shift in module.temporal:
+        with torch.no_grad():
+            shift.weight.zero_()
+            shift.weight[:, 0] = 1.0  # every channel takes frame t-1
+    x = torch.randn(T, 32, 4, 4)
+    y = x.clone()
+    y[0, :8] += 1  # frame 0 of slice 0 only
+    diff = (module(x) - module(y)).abs().view(T, 4, 8, 4, 4)
+    reached = diff.sum((2, 3, 4)) > 0  # [frame, slice]
+    assert reached[:, 0].tolist() == [False, True, False, False]
+    assert reached[:, 1].tolist() == [False, False, True, False]
+    assert reached[:, 2].tolist() == [False, False, False, True]
+    assert not reached[:, 3].any()  # the pass-through slice
+
+
+def test_clim_every_parameter_gets_a_gradient() -> None:
+    module = randomize_(CLIM(32, T, shift_init='random'))
+    module(torch.randn(2 * T, 32, 6, 6)).pow(2).mean().backward()
+    for name, param in module.named_parameters():
+        assert param.grad is not None and param.grad.abs().sum() > 0, name
+
+
+def test_clim_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match='not divisible by scales=4'):
+        CLIM(30, T, scales=4)
+    with pytest.raises(ValueError, match='temporal must be one of'):
+        CLIM(32, T, temporal='tsm')
+    with pytest.raises(ValueError, match=r'CLIM: batch of 6 '
+                       r'frames is not a multiple of num_segments=4'):
+        CLIM(16, T, shift_div=2)(torch.randn(6, 16, 4, 4))
