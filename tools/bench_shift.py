@@ -1,87 +1,160 @@
-"""Times two implementations of the adaptive shift (Eq. 13) on CPU.
+"""Times the two implementations of the adaptive shift (Eq. 13) on CPU.
 
-* ``weighted sum`` (what ``AdaptiveShift`` uses): out = K0*x[t-1] + K1*x[t]
-  + K2*x[t+1] on a [N, T, C, H*W] view, no permute;
-* ``depthwise conv1d``: Eq. 13 literally, permute to [N*H*W, C, T], a
-  grouped Conv1d, permute back.
+* ``impl='sum'`` (the default of ``AdaptiveShift``): out = K0*x[t-1] +
+  K1*x[t] + K2*x[t+1] on a [N, T, C, H*W] view, no permute, with a
+  hand-written backward;
+* ``impl='conv1d'``: Eq. 13 literally, permute to [N*H*W, C, T], a
+  depthwise Conv1d, permute back.
 
-Both are tested equal in tests/models (forward) ; this prints forward and
-forward+backward medians for the slice shapes of Res2Net-IMG-50 at 224 px,
-8 frames.
+For the CLIM slice shapes of Res2Net-IMG-50 at 224 px (one clip of
+``--segments`` frames) it first checks that both give the same output and
+the same gradients (input and kernel), then prints the median forward and
+forward+backward times, alternating the implementations in every
+repetition.
 
-Usage: python tools/bench_shift.py [--threads 2] [--repeats 20]
+Usage: python tools/bench_shift.py [--threads 2] [--repeats 30]
 """
+from __future__ import annotations
+
 import argparse
 import statistics
 import time
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 
 from img_mmaction.models import AdaptiveShift
 
-# (channels of one CLIM slice, spatial side) per stage of Res2Net-50 26w_4s.
-SHAPES = ((26, 56), (52, 28), (104, 14), (208, 7))
+#: (channels of one CLIM slice, spatial side) per stage of Res2Net-50 26w_4s.
+SHAPES: Tuple[Tuple[int, int], ...] = ((26, 56), (52, 28), (104, 14),
+                                       (208, 7))
+IMPLS = ('sum', 'conv1d')
 
 
-def conv1d_shift(x: torch.Tensor, weight: torch.Tensor,
-                 num_segments: int) -> torch.Tensor:
-    """Eq. 13: Reshape to [N*H*W, C, T], depthwise conv, reshape back."""
-    nt, c, h, w = x.shape
-    n = nt // num_segments
-    # [N*T, C, H, W] -> [N, T, C, H, W] -> [N, H, W, C, T] -> [N*H*W, C, T]
-    x_rp = x.view(n, num_segments, c, h, w).permute(0, 3, 4, 2, 1).reshape(
-        -1, c, num_segments)
-    x_ss = F.conv1d(x_rp, weight.unsqueeze(1), padding=1, groups=c)
-    # [N*H*W, C, T] -> [N, H, W, C, T] -> [N, T, C, H, W] -> [N*T, C, H, W]
-    return x_ss.view(n, h, w, c, num_segments).permute(0, 4, 3, 1,
-                                                       2).reshape(nt, c, h, w)
+def shift_pair(channels: int, num_segments: int
+               ) -> Dict[str, AdaptiveShift]:
+    """Both implementations with the same random kernel.
+
+    Args:
+        channels: Channels of the slice.
+        num_segments: Frames per clip.
+
+    Returns:
+        ``{'sum': module, 'conv1d': module}``.
+    """
+    modules = {impl: AdaptiveShift(channels, num_segments, init='random',
+                                   impl=impl) for impl in IMPLS}
+    modules['conv1d'].load_state_dict(modules['sum'].state_dict())
+    return modules
 
 
-def median_time(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def check_equal(modules: Dict[str, AdaptiveShift], x: torch.Tensor,
+                tol: float = 1e-10) -> None:
+    """Asserts equal outputs and gradients (input and kernel), in float64.
+
+    In float64 the two summation orders agree to ~1e-13, so a wrong tap
+    or a wrong end of the clip cannot hide inside the tolerance (in float32
+    the kernel gradient, a sum over N*T*H*W products, differs by ~1e-4).
+
+    Args:
+        modules: The output of :func:`shift_pair` (left in float32).
+        x: Input of shape [N*T, C, H, W].
+        tol: Absolute and relative tolerance. Defaults to 1e-10.
+
+    Raises:
+        AssertionError: The implementations differ.
+    """
+    x = x.double()
+    grad_out = torch.randn_like(x)
+    results = {}
+    for impl, original in modules.items():
+        module = AdaptiveShift(original.channels, original.num_segments,
+                               init='random', impl=impl).double()
+        module.load_state_dict(original.state_dict())
+        leaf = x.detach().clone().requires_grad_(True)
+        out = module(leaf)
+        out.backward(grad_out)
+        results[impl] = (out.detach(), leaf.grad, module.weight.grad)
+    for reference, other in zip(results['sum'], results['conv1d']):
+        torch.testing.assert_close(other, reference, rtol=tol, atol=tol)
+
+
+def median_ms(fns: Dict[str, Callable[[], None]], repeats: int
+              ) -> Dict[str, float]:
+    """Median time of each function in milliseconds, alternating them.
+
+    Args:
+        fns: Named functions to time.
+        repeats: Timed calls of each, after one warm-up call.
+
+    Returns:
+        ``{name: median milliseconds}``.
+    """
+    times: Dict[str, List[float]] = {name: [] for name in fns}
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) * 1e3 for name, t in times.items()}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--threads', type=int, default=2)
-    parser.add_argument('--repeats', type=int, default=20)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    print('| slice (C x H x W, 8 frames) | sum fwd (ms) | conv1d fwd (ms) '
-          '| sum fwd+bwd (ms) | conv1d fwd+bwd (ms) |')
-    print('|---|---|---|---|---|')
-    for channels, side in SHAPES:
-        module = AdaptiveShift(channels, 8, shift_div=8, init='random')
-        x = torch.randn(8, channels, side, side, requires_grad=True)
-        torch.testing.assert_close(module(x),
-                                   conv1d_shift(x, module.weight, 8),
-                                   rtol=1e-5, atol=1e-5)
+def compare(channels: int, side: int, num_segments: int = 8,
+            repeats: int = 30) -> Dict[str, float]:
+    """Checks and times both implementations on one slice shape.
 
-        def fwd_sum():
+    Args:
+        channels: Channels of the slice.
+        side: Height and width of the slice.
+        num_segments: Frames (one clip). Defaults to 8.
+        repeats: Timed calls of each. Defaults to 30.
+
+    Returns:
+        Milliseconds for ``sum fwd``, ``conv1d fwd``, ``sum fwd+bwd``,
+        ``conv1d fwd+bwd``.
+    """
+    modules = shift_pair(channels, num_segments)
+    x = torch.randn(num_segments, channels, side, side)
+    check_equal(modules, x)
+    x_grad = x.clone().requires_grad_(True)
+
+    def forward(module: AdaptiveShift) -> Callable[[], None]:
+        def run() -> None:
             with torch.no_grad():
                 module(x)
+        return run
 
-        def fwd_conv():
-            with torch.no_grad():
-                conv1d_shift(x, module.weight, 8)
+    def train(module: AdaptiveShift) -> Callable[[], None]:
+        def run() -> None:
+            module(x_grad).sum().backward()
+            x_grad.grad = module.weight.grad = None
+        return run
 
-        def train_sum():
-            module(x).sum().backward()
+    fns = {f'{impl} fwd': forward(m) for impl, m in modules.items()}
+    fns.update({f'{impl} fwd+bwd': train(m) for impl, m in modules.items()})
+    return median_ms(fns, repeats)
 
-        def train_conv():
-            conv1d_shift(x, module.weight, 8).sum().backward()
 
-        row = [median_time(f, args.repeats) * 1e3
-               for f in (fwd_sum, fwd_conv, train_sum, train_conv)]
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--segments', type=int, default=8)
+    parser.add_argument('--repeats', type=int, default=30)
+    args = parser.parse_args(argv)
+    if args.repeats < 1 or args.threads < 1 or args.segments < 1:
+        raise ValueError('--threads, --segments and --repeats must be >= 1')
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    columns = ('sum fwd', 'conv1d fwd', 'sum fwd+bwd', 'conv1d fwd+bwd')
+    print(f'| CLIM slice (C x H x W, {args.segments} frames) | ' +
+          ' | '.join(f'{c} (ms)' for c in columns) + ' |')
+    print('|---' * (len(columns) + 1) + '|')
+    for channels, side in SHAPES:
+        row = compare(channels, side, args.segments, args.repeats)
         print(f'| {channels} x {side} x {side} | ' +
-              ' | '.join(f'{v:.3f}' for v in row) + ' |')
+              ' | '.join(f'{row[c]:.3f}' for c in columns) + ' |')
 
 
 if __name__ == '__main__':

@@ -7,11 +7,16 @@ in every repetition so that drift (thermal, other load) hits them equally.
   ``--warmup`` runs;
 * train step: train mode, forward + cross-entropy + backward, median;
 * memory: on CUDA the peak allocated memory of a train step; on CPU the
-  bytes of activations autograd saves for backward in a train step (the
-  part of training memory that depends on the architecture; weights and
-  gradients are ``params * 4`` bytes each);
+  memory autograd keeps for backward in a train step, i.e. the storages
+  of the saved tensors, each once, parameters excluded (the part of
+  training memory that depends on the architecture; weights and gradients
+  are ``params * 4`` bytes each);
 * FLOPs and params: mmengine's counter on one clip (as ``mim run mmaction
-  get_flops``).
+  get_flops``);
+* ``--variants`` adds IMG with CMEM off, with the shift off, and with both
+  off (plain Res2Net-50, TSN-style): where IMG's cost over TSM comes from;
+* ``--profile N`` prints, for each model, the N operators with the most
+  self CPU time in 3 forward passes (torch.profiler).
 
 Denormal floats are flushed: randomly initialised deep nets otherwise hit
 denormals on CPU and some models slow down five-fold for no architectural
@@ -22,19 +27,24 @@ Usage::
     python tools/benchmark.py                      # CPU, batch 1, 2 threads
     python tools/benchmark.py --device cuda --amp --channels-last
     python tools/benchmark.py --batch 2 --threads 2 --json bench.json
+    python tools/benchmark.py --variants --profile 12
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
+import logging
 import platform
 import statistics
 import time
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 from mmengine.analysis import get_model_complexity_info
+from mmengine.logging import MMLogger
 
 import img_mmaction  # noqa: F401
 from img_mmaction.reference_recognizers import res2net_img, tsm_r50, tsn_r50
@@ -46,28 +56,101 @@ MODELS_TO_RUN: Dict[str, Callable[[int], dict]] = {
     'TSM-R50': tsm_r50,
     'TSN-R50': tsn_r50,
 }
+#: IMG with its modules switched off, for ``--variants``.
+VARIANTS: Dict[str, Callable[[int], dict]] = {
+    'IMG w/o CMEM': functools.partial(res2net_img, with_cmem=False),
+    'IMG w/o shift': functools.partial(res2net_img, temporal='none'),
+    'Res2Net50 (no IMG modules)': functools.partial(
+        res2net_img, with_cmem=False, temporal='none'),
+}
 
 
-def saved_activation_bytes(step: Callable[[], None]) -> int:
-    """Bytes of the tensors autograd saves for backward during ``step``."""
-    total = 0
-    seen = set()
+@contextlib.contextmanager
+def quiet_mmengine() -> Iterator[None]:
+    """Silences mmengine's current logger below ERROR while inside.
+
+    ``init_weights`` logs every parameter and the FLOP counter every
+    uncounted operator; the benchmark's output should stay a table.
+    """
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def saved_activation_bytes(step: Callable[[], None],
+                           model: torch.nn.Module) -> int:
+    """Bytes of memory that autograd keeps alive for backward in ``step``.
+
+    Each storage the saved tensors point to counts once and whole (a saved
+    view keeps its whole storage alive); the model's parameters do not
+    count (they live anyway).
+
+    Args:
+        step: One training step (forward and backward).
+        model: The model, whose parameters are excluded.
+
+    Returns:
+        The bytes of the saved storages.
+    """
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    storages: Dict[int, int] = {}
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
-        nonlocal total
-        key = (tensor.untyped_storage().data_ptr(), tensor.shape)
-        if key not in seen:
-            seen.add(key)
-            total += tensor.numel() * tensor.element_size()
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in params:
+            storages[storage.data_ptr()] = storage.nbytes()
         return tensor
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         step()
-    return total
+    return sum(storages.values())
+
+
+def top_ops(fn: Callable[[], None], rows: int, runs: int = 3) -> str:
+    """Profiles ``runs`` calls of ``fn`` with torch.profiler.
+
+    Args:
+        fn: The call to profile.
+        rows: Operators listed.
+        runs: Calls profiled. Defaults to 3.
+
+    Returns:
+        The table of the ``rows`` operators with the most self CPU time.
+    """
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(runs):
+            fn()
+    return prof.key_averages().table(sort_by='self_cpu_time_total',
+                                     row_limit=rows,
+                                     max_name_column_width=36)
 
 
 def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
-    """Runs the benchmark; returns ``{model: {metric: value}}``."""
+    """Runs the benchmark.
+
+    Args:
+        args: The parsed command line (see :func:`main`).
+
+    Returns:
+        Per model: ``gflops``, ``mparams``, ``forward_s``, ``train_step_s``,
+        ``peak_mem_mib`` (CUDA) or ``saved_act_mib`` (CPU), and the ratios
+        ``forward_vs_tsm``, ``train_vs_tsm``.
+
+    Raises:
+        ValueError: A size, count or thread number is below 1 (warm-up
+            below 0).
+    """
+    for name in ('batch', 'segments', 'size', 'threads', 'repeats'):
+        if getattr(args, name) < 1:
+            raise ValueError(f'--{name} must be >= 1, got '
+                             f'{getattr(args, name)}')
+    if args.warmup < 0:
+        raise ValueError(f'--warmup must be >= 0, got {args.warmup}')
     register_all_modules()
     torch.manual_seed(0)
     device = torch.device(args.device)
@@ -83,12 +166,15 @@ def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
                               if device.type == 'cpu' else torch.float16,
                               enabled=args.amp)
 
+    to_run = dict(MODELS_TO_RUN)
+    if args.variants:
+        to_run.update(VARIANTS)
     models = {}
     results: Dict[str, Dict[str, float]] = {}
-    for name, build in MODELS_TO_RUN.items():
+    for name, build in to_run.items():
         model = MODELS.build(build(args.segments))
-        model.init_weights()
-        with torch.no_grad():
+        with quiet_mmengine(), torch.no_grad():
+            model.init_weights()
             info = get_model_complexity_info(
                 model.eval(), input_shape=tuple(shape[1:]), show_table=False,
                 show_arch=False)
@@ -140,7 +226,12 @@ def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
                 torch.cuda.max_memory_allocated() / 2**20
         else:
             results[name]['saved_act_mib'] = saved_activation_bytes(
-                lambda: train_step(model)) / 2**20
+                lambda: train_step(model), model) / 2**20
+    if args.profile:
+        for name, model in models.items():
+            print(f'## {name}: top {args.profile} operators by self CPU '
+                  'time, 3 forward passes')
+            print(top_ops(lambda: forward(model), args.profile))
     reference = results['TSM-R50']
     for row in results.values():
         row['forward_vs_tsm'] = row['forward_s'] / reference['forward_s']
@@ -149,7 +240,14 @@ def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
 
 
 def format_table(results: Dict[str, Dict[str, float]]) -> str:
-    """Markdown table of the results."""
+    """Formats the results.
+
+    Args:
+        results: The output of :func:`measure`.
+
+    Returns:
+        A Markdown table, one row per model.
+    """
     memory_key = next(k for k in ('peak_mem_mib', 'saved_act_mib')
                       if k in next(iter(results.values())))
     memory_name = ('peak memory (MiB)' if memory_key == 'peak_mem_mib' else
@@ -167,6 +265,11 @@ def format_table(results: Dict[str, Dict[str, float]]) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
+    """Parses the command line, measures, prints the table, writes JSON.
+
+    Args:
+        argv: Command-line arguments. Defaults to None (``sys.argv``).
+    """
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--batch', type=int, default=1,
@@ -179,6 +282,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument('--amp', action='store_true',
                         help='autocast (fp16 on CUDA, bf16 on CPU)')
     parser.add_argument('--channels-last', action='store_true')
+    parser.add_argument('--variants', action='store_true',
+                        help='also IMG without CMEM / shift / both')
+    parser.add_argument('--profile', type=int, default=0, metavar='N',
+                        help='print the top N operators of each forward')
     parser.add_argument('--json', default=None, help='also write JSON here')
     args = parser.parse_args(argv)
     results = measure(args)

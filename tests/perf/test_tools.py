@@ -1,0 +1,84 @@
+"""tools/benchmark.py and tools/data_throughput.py on tiny settings."""
+import json
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn as nn
+
+from .tools import load_tool
+
+benchmark = load_tool('benchmark')
+data_throughput = load_tool('data_throughput')
+
+#: ResNet-50 without its fc (torchvision's 25,557,032 minus 2048*1000+1000)
+#: plus a 174-class fc.
+TSM_R50_PARAMS = 23_508_032 + 2048 * 174 + 174
+
+
+def test_saved_activation_bytes_counts_each_storage_once_without_weights(
+) -> None:
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2))
+    x = torch.randn(5, 8)
+    # Saved: x by the first linear (5*8 floats), the ReLU output by ReLU
+    # and by the second linear (the same storage, 5*16 floats); the
+    # weights are parameters and do not count.
+    got = benchmark.saved_activation_bytes(
+        lambda: model(x).sum().backward(), model)
+    assert got == (5 * 8 + 5 * 16) * 4
+
+
+def test_benchmark_table_and_json(tmp_path: Path,
+                                  capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / 'bench.json'
+    benchmark.main(['--size', '32', '--warmup', '0', '--repeats', '1',
+                    '--json', str(out)])
+    results = json.loads(out.read_text())['results']
+    assert list(results) == ['IMG-Res2Net50', 'TSM-R50', 'TSN-R50']
+    tsm, tsn, img = (results[k] for k in ('TSM-R50', 'TSN-R50',
+                                          'IMG-Res2Net50'))
+    assert round(tsm['mparams'] * 1e6) == TSM_R50_PARAMS
+    # The shift has no parameters and no multiply-adds.
+    assert tsn['mparams'] == tsm['mparams']
+    assert tsn['gflops'] == tsm['gflops']
+    assert img['gflops'] > tsm['gflops']
+    assert tsm['forward_vs_tsm'] == tsm['train_vs_tsm'] == 1.0
+    assert img['forward_vs_tsm'] == pytest.approx(
+        img['forward_s'] / tsm['forward_s'])
+    # TSM keeps its shifted copies for backward; TSN does not shift.
+    assert tsm['saved_act_mib'] > tsn['saved_act_mib'] > 0
+    table = capsys.readouterr().out
+    assert table.count('\n| ') == 4  # header + 3 models
+
+
+def test_benchmark_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match='--repeats must be >= 1'):
+        benchmark.main(['--repeats', '0'])
+
+
+def test_data_pipelines_give_full_clips(capsys: pytest.CaptureFixture,
+                                        tmp_path: Path) -> None:
+    bench = tmp_path / 'bench.json'
+    bench.write_text(json.dumps(dict(
+        args=dict(batch=1),
+        results={'IMG-Res2Net50': dict(train_step_s=2.0)})))
+    data_throughput.main(['--clips', '2', '--videos', '2', '--frames', '10',
+                          '--bench-json', str(bench)])
+    out = capsys.readouterr().out
+    assert 'rawframes (SthV1 train pipeline) |' in out
+    assert 'video, decord (UCF101 train pipeline) |' in out
+    assert '| IMG-Res2Net50 | 0.50 |' in out
+
+
+def test_data_pipeline_rejects_a_wrong_clip_shape(tmp_path: Path) -> None:
+    root, ann = data_throughput.make_video_dataset(tmp_path, num_videos=1,
+                                                   num_frames=10, size=240)
+    config, key = data_throughput.RECIPES[
+        'video, decord (UCF101 train pipeline)']
+    original = data_throughput.CROP
+    data_throughput.CROP = 200  # the recipe crops 224: must be reported
+    try:
+        with pytest.raises(ValueError, match=r'came out as \(8, 3, 224'):
+            data_throughput.clips_per_second(config, key, root, ann, 0, 1)
+    finally:
+        data_throughput.CROP = original
