@@ -10,7 +10,7 @@ For the CLIM slice shapes of Res2Net-IMG-50 at 224 px (one clip of
 ``--segments`` frames) it first checks that both give the same output and
 the same gradients (input and kernel), then prints the median forward and
 forward+backward times, alternating the implementations in every
-repetition.
+repetition, for NCHW and channels_last inputs.
 
 Usage: python tools/bench_shift.py [--threads 2] [--repeats 30]
 """
@@ -64,7 +64,7 @@ def check_equal(modules: Dict[str, AdaptiveShift], x: torch.Tensor,
     Raises:
         AssertionError: The implementations differ.
     """
-    x = x.double()
+    x = x.double()  # keeps the layout
     grad_out = torch.randn_like(x)
     results = {}
     for impl, original in modules.items():
@@ -102,7 +102,9 @@ def median_ms(fns: Dict[str, Callable[[], None]], repeats: int
 
 
 def compare(channels: int, side: int, num_segments: int = 8,
-            repeats: int = 30) -> Dict[str, float]:
+            repeats: int = 30,
+            layout: torch.memory_format = torch.contiguous_format
+            ) -> Dict[str, float]:
     """Checks and times both implementations on one slice shape.
 
     Args:
@@ -110,13 +112,16 @@ def compare(channels: int, side: int, num_segments: int = 8,
         side: Height and width of the slice.
         num_segments: Frames (one clip). Defaults to 8.
         repeats: Timed calls of each. Defaults to 30.
+        layout: Memory format of the input (Res2NetIMG runs in
+            channels_last by default). Defaults to NCHW.
 
     Returns:
         Milliseconds for ``sum fwd``, ``conv1d fwd``, ``sum fwd+bwd``,
         ``conv1d fwd+bwd``.
     """
     modules = shift_pair(channels, num_segments)
-    x = torch.randn(num_segments, channels, side, side)
+    x = torch.randn(num_segments, channels, side, side).contiguous(
+        memory_format=layout)
     check_equal(modules, x)
     x_grad = x.clone().requires_grad_(True)
 
@@ -148,14 +153,17 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     columns = ('sum fwd', 'conv1d fwd', 'sum fwd+bwd', 'conv1d fwd+bwd')
-    print(f'| CLIM slice (C x H x W, {args.segments} frames) | ' +
+    print(f'| CLIM slice (C x H x W, {args.segments} frames) | layout | ' +
           ' | '.join(f'{c} (ms)' for c in columns) + ' |')
-    print('|---' * (len(columns) + 1) + '|')
+    print('|---' * (len(columns) + 2) + '|')
+    layouts = {'NCHW': torch.contiguous_format,
+               'channels_last': torch.channels_last}
     for channels, side in SHAPES:
-        row = compare(channels, side, args.segments, args.repeats)
-        print(f'| {channels} x {side} x {side} | ' +
-              ' | '.join(f'{row[c]:.3f}' for c in columns) + ' |')
-
+        for layout_name, layout in layouts.items():
+            row = compare(channels, side, args.segments, args.repeats,
+                          layout)
+            print(f'| {channels} x {side} x {side} | {layout_name} | ' +
+                  ' | '.join(f'{row[c]:.3f}' for c in columns) + ' |')
 
 if __name__ == '__main__':
     main()

@@ -13,8 +13,9 @@ in every repetition so that drift (thermal, other load) hits them equally.
   are ``params * 4`` bytes each);
 * FLOPs and params: mmengine's counter on one clip (as ``mim run mmaction
   get_flops``);
-* ``--variants`` adds IMG with CMEM off, with the shift off, and with both
-  off (plain Res2Net-50, TSN-style): where IMG's cost over TSM comes from;
+* ``--variants`` adds IMG with CMEM off, with the shift off, with both
+  off (plain Res2Net-50, TSN-style), and IMG with its backbone in NCHW
+  (``channels_last=False``): where IMG's cost over TSM comes from;
 * ``--profile N`` prints, for each model, the N operators with the most
   self CPU time in 3 forward passes (torch.profiler).
 
@@ -62,6 +63,8 @@ VARIANTS: Dict[str, Callable[[int], dict]] = {
     'IMG w/o shift': functools.partial(res2net_img, temporal='none'),
     'Res2Net50 (no IMG modules)': functools.partial(
         res2net_img, with_cmem=False, temporal='none'),
+    'IMG, NCHW backbone': functools.partial(res2net_img,
+                                            channels_last=False),
 }
 
 

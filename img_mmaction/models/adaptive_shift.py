@@ -39,7 +39,7 @@ def tsm_kernel(channels: int, shift_div: int) -> torch.Tensor:
     return kernel
 
 
-def _weighted_shift(x: torch.Tensor, previous: torch.Tensor,
+def _weighted_shift(frames: torch.Tensor, previous: torch.Tensor,
                     current: torch.Tensor,
                     following: torch.Tensor) -> torch.Tensor:
     """``out[t] = previous * x[t-1] + current * x[t] + following * x[t+1]``.
@@ -47,18 +47,68 @@ def _weighted_shift(x: torch.Tensor, previous: torch.Tensor,
     Frames beyond a clip's ends count as zeros.
 
     Args:
-        x: Input of shape [N, T, C, H*W].
-        previous: Weights of frame t-1, shape [C, 1].
-        current: Weights of frame t, shape [C, 1].
-        following: Weights of frame t+1, shape [C, 1].
+        frames: Input of shape [N, T, A, L], a frames view (see
+            :func:`_taps`).
+        previous: Weights of frame t-1, broadcastable to [A, L].
+        current: Weights of frame t, broadcastable to [A, L].
+        following: Weights of frame t+1, broadcastable to [A, L].
 
     Returns:
-        Output of shape [N, T, C, H*W].
+        Output of shape [N, T, A, L], in the layout of ``frames``.
     """
-    out = x * current
-    out[:, 1:].addcmul_(x[:, :-1], previous)
-    out[:, :-1].addcmul_(x[:, 1:], following)
+    out = frames * current
+    out[:, 1:].addcmul_(frames[:, :-1], previous)
+    out[:, :-1].addcmul_(frames[:, 1:], following)
     return out
+
+
+def _taps(weight: torch.Tensor, row_width: Optional[int]
+          ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The kernel's three columns, shaped to broadcast over a frames view.
+
+    Two frames views of an [N*T, C, H, W] input, both with a contiguous
+    last dimension so that the weighted sums run over long rows:
+
+    * NCHW input: [N, T, C, H*W], one weight per row (``row_width=None``);
+    * channels_last input: [N, T, H, W*C], the kernel tiled W times along
+      each row (``row_width=W``). Broadcasting [C] over rows of only C
+      values instead is ~3.5x slower at C=26 (tools/bench_shift.py).
+
+    Args:
+        weight: The [C, 3] kernel.
+        row_width: None for the NCHW view, W for the channels_last view.
+
+    Returns:
+        Weights of frames t-1, t, t+1: each [C, 1] or [W*C].
+    """
+    if row_width is None:
+        return weight.unsqueeze(-1).unbind(1)
+    # [C] -> [W*C]: element w*C + c is the weight of channel c.
+    return tuple(weight[:, k].repeat(row_width) for k in range(3))
+
+
+def _per_channel_dot(a: torch.Tensor, b: torch.Tensor,
+                     row_width: Optional[int]) -> torch.Tensor:
+    """``sum(a * b)`` over all but the channel, for two frames views.
+
+    ``torch.linalg.vecdot`` reduces over H*W without materialising the
+    product.
+
+    Args:
+        a: Frames view [N, T', A, L] (see :func:`_taps`).
+        b: Frames view of the same shape and layout.
+        row_width: None for the NCHW view, W for the channels_last view.
+
+    Returns:
+        One value per channel, shape [C].
+    """
+    if row_width is not None:
+        # [N, T', H, W*C] -> [N, T', H*W, C] -> [N, T', C, H*W] (strided)
+        channels = a.shape[3] // row_width
+        a = a.reshape(a.shape[0], a.shape[1], -1, channels).transpose(2, 3)
+        b = b.reshape(b.shape[0], b.shape[1], -1, channels).transpose(2, 3)
+    # [N, T', C, H*W] -> [N, T', C] -> [C]
+    return torch.linalg.vecdot(a, b).sum((0, 1))
 
 
 class _ShiftFunction(torch.autograd.Function):
@@ -72,31 +122,38 @@ class _ShiftFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-        # x: [N, T, C, H*W]; weight: [C, 3], already in x's dtype.
-        ctx.save_for_backward(x, weight)
-        previous, current, following = weight.unsqueeze(-1).unbind(1)
-        return _weighted_shift(x, previous, current, following)
+    def forward(ctx, frames: torch.Tensor, weight: torch.Tensor,
+                row_width: Optional[int] = None) -> torch.Tensor:
+        # frames: a frames view (see _taps); weight: [C, 3], in its dtype.
+        ctx.save_for_backward(frames, weight)
+        ctx.row_width = row_width
+        return _weighted_shift(frames, *_taps(weight, row_width))
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad: torch.Tensor
-                 ) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
-        x, weight = ctx.saved_tensors
-        grad = grad.contiguous()
+                 ) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor],
+                            None]:
+        frames, weight = ctx.saved_tensors
+        row_width = ctx.row_width
+        if grad.stride() != frames.stride():
+            # An expanded gradient (from .sum()) or another layout: one
+            # dense copy in the layout of the input, which the gradient of
+            # the input then keeps.
+            grad = torch.empty_like(frames).copy_(grad)
         grad_x = grad_weight = None
         if ctx.needs_input_grad[0]:
-            previous, current, following = weight.unsqueeze(-1).unbind(1)
+            previous, current, following = _taps(weight, row_width)
             # x[t-1] fed out[t] with `previous`: mirror the kernel.
             grad_x = _weighted_shift(grad, following, current, previous)
         if ctx.needs_input_grad[1]:
-            # [N, T, C, H*W] x 2 -> [N, T', C] -> [C] for each tap
+            # [C] for each tap -> [C, 3]
             grad_weight = torch.stack([
-                torch.linalg.vecdot(grad[:, 1:], x[:, :-1]).sum((0, 1)),
-                torch.linalg.vecdot(grad, x).sum((0, 1)),
-                torch.linalg.vecdot(grad[:, :-1], x[:, 1:]).sum((0, 1)),
+                _per_channel_dot(grad[:, 1:], frames[:, :-1], row_width),
+                _per_channel_dot(grad, frames, row_width),
+                _per_channel_dot(grad[:, :-1], frames[:, 1:], row_width),
             ], dim=1)
-        return grad_x, grad_weight
+        return grad_x, grad_weight, None
 
 
 @MODELS.register_module()
@@ -110,8 +167,10 @@ class AdaptiveShift(nn.Module):
 
     * ``impl='sum'`` (default): a weighted sum of the frame-shifted input,
       ``out[t] = K[:, 0] x[t-1] + K[:, 1] x[t] + K[:, 2] x[t+1]``, on a
-      [N, T, C, H*W] view, so the feature map is never permuted; training
-      uses a hand-written backward (:class:`_ShiftFunction`).
+      [N, T, C, H*W] view of an NCHW input or a [N, T, H, W*C] view of a
+      channels_last one (the output keeps the input's layout), so the
+      feature map is never copied into another layout; training uses a
+      hand-written backward (:class:`_ShiftFunction`).
     * ``impl='conv1d'``: Eq. 13 literally, Reshape + depthwise ``conv1d``
       + Reshape back (two permuted copies of the feature map).
 
@@ -194,14 +253,30 @@ class AdaptiveShift(nn.Module):
         if self.impl == 'conv1d':
             return self._forward_conv1d(x, num_clips)
         weight = self.weight.to(x.dtype)
-        # [N*T, C, H, W] -> [N, T, C, H*W]
-        x = x.reshape(num_clips, self.num_segments, channels, height * width)
-        needs_grad = torch.is_grad_enabled() and (x.requires_grad
+        channels_last = (x.is_contiguous(memory_format=torch.channels_last)
+                         and not x.is_contiguous())
+        if channels_last:
+            # [N*T, C, H, W] (channels_last) -> [N*T, H, W, C] (contiguous)
+            # -> [N, T, H, W*C]
+            frames = x.permute(0, 2, 3, 1).view(num_clips, self.num_segments,
+                                                height, width * channels)
+            row_width: Optional[int] = width
+        else:
+            # [N*T, C, H, W] -> [N, T, C, H*W]
+            frames = x.reshape(num_clips, self.num_segments, channels,
+                               height * width)
+            row_width = None
+        needs_grad = torch.is_grad_enabled() and (frames.requires_grad
                                                   or weight.requires_grad)
         if needs_grad and not torch.jit.is_tracing():
-            out = _ShiftFunction.apply(x, weight)
+            out = _ShiftFunction.apply(frames, weight, row_width)
         else:
-            out = _weighted_shift(x, *weight.unsqueeze(-1).unbind(1))
+            out = _weighted_shift(frames, *_taps(weight, row_width))
+        if channels_last:
+            # [N, T, H, W*C] -> [N*T, H, W, C] -> [N*T, C, H, W]
+            # (channels_last, like the input)
+            return out.view(num_frames, height, width, channels).permute(
+                0, 3, 1, 2)
         # [N, T, C, H*W] -> [N*T, C, H, W]
         return out.view(num_frames, channels, height, width)
 

@@ -203,6 +203,14 @@ class Res2NetIMG(BaseModule):
         stage_blocks: Blocks per stage, overriding ``depth``'s (3, 4, 6, 3)
             or (3, 4, 23, 3), e.g. for small demo variants; the first
             ``num_stages`` entries are used. Defaults to None.
+        channels_last: Keep the weights and run the stem and stages in the
+            channels_last memory format (the same values, another layout;
+            the input may come in either layout and the outputs are
+            returned contiguous). Res2Net's narrow slices (26, 52 channels)
+            run much slower in NCHW on CPU (oneDNN): with it, IMG's
+            forward is ~20% faster there and training ~10%, where
+            TSM-R50 gains ~3% (``tools/benchmark.py``). Set False for
+            plain NCHW. Defaults to True.
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH)`` is the same as
             ``pretrained=PATH``. Defaults to None.
 
@@ -231,6 +239,7 @@ class Res2NetIMG(BaseModule):
                  partial_bn: bool = False, frozen_stages: int = -1,
                  with_cp: bool = False,
                  stage_blocks: Optional[Sequence[int]] = None,
+                 channels_last: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         if init_cfg is not None and init_cfg.get('type') == 'Pretrained':
             pretrained = pretrained or init_cfg['checkpoint']
@@ -304,6 +313,15 @@ class Res2NetIMG(BaseModule):
             self.add_module(name, nn.Sequential(*blocks))
             self.res_layers.append(name)
         self.feat_dim = inplanes
+        self.memory_format = (torch.channels_last if channels_last else
+                              torch.contiguous_format)
+        # Only the layout of the 2-D convolutions' weights changes, not
+        # their values: a given seed builds the same network either way,
+        # and state dicts load across layouts (copy_ keeps the destination's
+        # layout). Not self.to(): it fails on 5-D weights (TemporalConv1d).
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                module.to(memory_format=self.memory_format)
         self._freeze_stages()
 
     def init_weights(self) -> None:
@@ -329,12 +347,15 @@ class Res2NetIMG(BaseModule):
             ValueError: N*T is not a multiple of ``num_segments``.
         """
         check_frames(x.shape[0], self.num_segments, 'Res2NetIMG')
+        # A layout change only (a copy when channels_last is on).
+        x = x.contiguous(memory_format=self.memory_format)
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         outs = []
         for index, name in enumerate(self.res_layers):
             x = getattr(self, name)(x)
             if index in self.out_indices:
-                outs.append(x)
+                # Heads may .view() their input: hand them NCHW.
+                outs.append(x.contiguous())
         return outs[0] if len(outs) == 1 else tuple(outs)
 
     def _freeze_stages(self) -> None:

@@ -21,10 +21,15 @@ def eq13_reference(weight: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 # -- TSM equivalence ---------------------------------------------------
+LAYOUTS = [torch.contiguous_format, torch.channels_last]
+
+
+@pytest.mark.parametrize('layout', LAYOUTS, ids=['nchw', 'channels_last'])
 @pytest.mark.parametrize('impl', ['sum', 'conv1d'])
 @pytest.mark.parametrize('channels,shift_div', [(16, 8), (26, 8), (12, 4)])
-def test_tsm_init_equals_mmaction_temporal_shift(impl: str, channels: int,
-                                                 shift_div: int) -> None:
+def test_tsm_init_equals_mmaction_temporal_shift(
+        impl: str, channels: int, shift_div: int,
+        layout: torch.memory_format) -> None:
     """Forward and input gradient equal MMAction2's TemporalShift exactly.
 
     Integer-valued inputs and output gradients make every sum exact, so
@@ -34,14 +39,16 @@ def test_tsm_init_equals_mmaction_temporal_shift(impl: str, channels: int,
     """
     x = torch.randint(-8, 9, (2 * T, channels, 5, 6)).float()
     grad = torch.randint(-8, 9, x.shape).float()
-    ours_x = x.clone().requires_grad_(True)
+    ours_x = x.clone(memory_format=layout).requires_grad_(True)
     ref_x = x.clone().requires_grad_(True)
     ours = AdaptiveShift(channels, T, shift_div=shift_div, init='tsm',
                          impl=impl)(ours_x)
     ref = TemporalShift(torch.nn.Identity(), num_segments=T,
                         shift_div=shift_div)(ref_x)
     assert torch.equal(ours, ref)
-    ours.backward(grad)
+    if impl == 'sum':  # no copy into another layout
+        assert ours.is_contiguous(memory_format=layout)
+    ours.backward(grad.clone(memory_format=layout))
     ref.backward(grad)
     assert torch.equal(ours_x.grad, ref_x.grad)
 
@@ -75,13 +82,15 @@ def test_tsm_kernel_is_eq13() -> None:
 
 
 # -- any kernel: the two implementations and Eq. 13 ------------------
-def test_both_implementations_equal_eq13_in_value_and_gradient() -> None:
+@pytest.mark.parametrize('layout', LAYOUTS, ids=['nchw', 'channels_last'])
+def test_both_implementations_equal_eq13_in_value_and_gradient(
+        layout: torch.memory_format) -> None:
     n, c, h, w = 3, 10, 4, 5
     summed = AdaptiveShift(c, T, shift_div=4, init='random', impl='sum')
     literal = AdaptiveShift(c, T, shift_div=4, init='random', impl='conv1d')
     literal.load_state_dict(summed.state_dict())
-    x = torch.randn(n * T, c, h, w)
-    grad = torch.randn(n * T, c, h, w)
+    x = torch.randn(n * T, c, h, w).contiguous(memory_format=layout)
+    grad = torch.randn(n * T, c, h, w).contiguous(memory_format=layout)
     results = []
     for module in (summed, literal):
         xi = x.clone().requires_grad_(True)
@@ -104,9 +113,14 @@ def test_both_implementations_equal_eq13_in_value_and_gradient() -> None:
 
 
 def test_hand_written_backward_passes_gradcheck() -> None:
+    # NCHW frames view [N, T, C, H*W]
     x = torch.randn(2, T, 3, 5, dtype=torch.double, requires_grad=True)
     weight = torch.randn(3, 3, dtype=torch.double, requires_grad=True)
-    assert torch.autograd.gradcheck(_ShiftFunction.apply, (x, weight))
+    assert torch.autograd.gradcheck(_ShiftFunction.apply, (x, weight, None))
+    # channels_last frames view [N, T, H, W*C], W = 2
+    rows = torch.randn(2, T, 3, 2 * 3, dtype=torch.double,
+                       requires_grad=True)
+    assert torch.autograd.gradcheck(_ShiftFunction.apply, (rows, weight, 2))
 
 
 def test_inference_path_equals_training_path() -> None:

@@ -82,19 +82,26 @@ def test_pretrained_loads_every_res2net_key_and_reports_new_ones(
     assert 'layer4.2.clim.temporal.2.weight' in out
 
 
+@pytest.mark.parametrize('channels_last', [False, True])
 def test_plain_res2net_configuration_reproduces_reference_features(
-        official_checkpoint: Path) -> None:
+        official_checkpoint: Path, channels_last: bool) -> None:
     reference = Res2Net(base_channels=16, stem_channels=16).eval()
     reference.load_state_dict(torch.load(official_checkpoint,
                                          weights_only=True))
     model = MODELS.build(dict(
         type='Res2NetIMG', with_cmem=False, temporal='none',
+        channels_last=channels_last,
         init_cfg=dict(type='Pretrained', checkpoint=str(official_checkpoint)),
         **TINY))
     model.init_weights()
     model.eval()
     x = torch.randn(2 * T, 3, 64, 64)
-    torch.testing.assert_close(model(x), reference.features(x))
+    expected = reference.features(x)
+    # The random checkpoint grows features to ~1e13; another layout sums
+    # in another order, so compare relative to the largest feature.
+    scale = expected.abs().max()
+    torch.testing.assert_close(model(x) / scale, expected / scale,
+                               rtol=0, atol=1e-5)
 
 
 def test_pretrained_accepts_state_dict_wrapper_and_module_prefix(
@@ -156,11 +163,48 @@ def test_frames_never_mix_across_clips() -> None:
 
 def test_multi_view_batches_regroup_per_clip() -> None:
     """Views flattened into the batch are processed like separate clips."""
-    model = randomize_(tiny_backbone()).eval()
+    # NCHW, whose kernels sum alike for any batch size, so the check can be
+    # tight (oneDNN's channels_last kernels may not; the layouts are
+    # compared in test_channels_last_changes_layout_not_values).
+    model = randomize_(tiny_backbone(channels_last=False)).eval()
     views = torch.randn(3 * T, 3, 32, 32)
     together = model(views)
     apart = torch.cat([model(views[i * T:(i + 1) * T]) for i in range(3)])
     torch.testing.assert_close(together, apart, rtol=1e-5, atol=1e-5)
+
+
+def test_channels_last_changes_layout_not_values() -> None:
+    """Same weights in both layouts: same features, same gradients."""
+    torch.manual_seed(0)
+    shift_cfg = dict(init='random', shift_div=2)
+    nchw = tiny_backbone(channels_last=False, shift_cfg=shift_cfg)
+    last = tiny_backbone(shift_cfg=shift_cfg)  # the default
+    last.load_state_dict(nchw.state_dict())
+    conv_weights = [p for p in last.parameters() if p.dim() == 4]
+    assert conv_weights and all(
+        p.is_contiguous(memory_format=torch.channels_last)
+        for p in conv_weights)
+    x = torch.randn(2 * T, 3, 32, 32)
+    outputs, grads = [], []
+    for model, layout in ((nchw, torch.contiguous_format),
+                          (last, torch.contiguous_format),
+                          (last, torch.channels_last)):
+        model.train()
+        leaf = x.clone(memory_format=layout).requires_grad_(True)
+        out = model(leaf)
+        assert out.is_contiguous()  # heads may .view() it
+        out.square().sum().backward()
+        outputs.append(out.detach())
+        grads.append([leaf.grad] + [p.grad.clone() for p in
+                                     model.parameters()])
+        model.zero_grad()
+    # Another layout sums in another order: compare relative to the largest
+    # value (a wrong layout would be off by O(1)).
+    for out, grad in zip(outputs[1:], grads[1:]):
+        for got, expected in zip([out] + grad, outputs[:1] + grads[0]):
+            scale = expected.abs().max().clamp_min(1e-12)
+            torch.testing.assert_close(got / scale, expected / scale,
+                                       rtol=0, atol=1e-4)
 
 
 def test_batch_not_multiple_of_segments_is_a_clear_error() -> None:

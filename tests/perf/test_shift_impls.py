@@ -7,13 +7,17 @@ from .tools import load_tool
 bench_shift = load_tool('bench_shift')
 
 
+@pytest.mark.parametrize('layout', [torch.contiguous_format,
+                                    torch.channels_last],
+                         ids=['nchw', 'channels_last'])
 @pytest.mark.parametrize('channels,side', [(26, 56), (208, 7)])
-def test_implementations_equal_at_res2net_slice_shapes(channels: int,
-                                                      side: int) -> None:
+def test_implementations_equal_at_res2net_slice_shapes(
+        channels: int, side: int, layout: torch.memory_format) -> None:
     torch.manual_seed(0)
     modules = bench_shift.shift_pair(channels, 8)
     # Two clips, so that a shift leaking across the clip boundary shows.
-    bench_shift.check_equal(modules, torch.randn(16, channels, side, side))
+    x = torch.randn(16, channels, side, side).contiguous(memory_format=layout)
+    bench_shift.check_equal(modules, x)
 
 
 def test_check_detects_a_mirrored_kernel() -> None:
