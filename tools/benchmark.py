@@ -84,6 +84,28 @@ def quiet_mmengine() -> Iterator[None]:
         logger.setLevel(level)
 
 
+def place(model: torch.nn.Module, device: torch.device,
+          channels_last: bool) -> torch.nn.Module:
+    """Moves a model to ``device``, in channels_last if asked.
+
+    Without ``channels_last`` the model keeps the layout it was built with
+    (Res2NetIMG: channels_last; MMAction2's models: NCHW):
+    ``.to(memory_format=torch.contiguous_format)`` would convert it.
+
+    Args:
+        model: The model.
+        device: Where to run it.
+        channels_last: Convert the 4-D weights to channels_last.
+
+    Returns:
+        The model.
+    """
+    model = model.to(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    return model
+
+
 def saved_activation_bytes(step: Callable[[], None],
                            model: torch.nn.Module) -> int:
     """Bytes of memory that autograd keeps alive for backward in ``step``.
@@ -163,8 +185,6 @@ def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
     shape = (args.batch, args.segments, 3, args.size, args.size)
     inputs = torch.randn(shape, device=device)
     labels = torch.randint(0, 174, (args.batch, ), device=device)
-    memory_format = (torch.channels_last if args.channels_last
-                     else torch.contiguous_format)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16
                               if device.type == 'cpu' else torch.float16,
                               enabled=args.amp)
@@ -183,7 +203,7 @@ def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
                 show_arch=False)
         results[name] = dict(gflops=info['flops'] / 1e9,
                              mparams=info['params'] / 1e6)
-        models[name] = model.to(device, memory_format=memory_format)
+        models[name] = place(model, device, args.channels_last)
 
     def forward(model: torch.nn.Module) -> None:
         model.eval()

@@ -51,6 +51,23 @@ def test_benchmark_table_and_json(tmp_path: Path,
     assert table.count('\n| ') == 4  # header + 3 models
 
 
+def test_benchmark_keeps_each_model_in_its_own_layout() -> None:
+    from mmaction.registry import MODELS
+    img = MODELS.build(benchmark.res2net_img(8))
+    tsm = MODELS.build(benchmark.tsm_r50(8))
+
+    def layouts(model: nn.Module) -> set:
+        # Kernels wider than 1x1, whose two layouts differ.
+        return {p.is_contiguous(memory_format=torch.channels_last)
+                for p in model.parameters()
+                if p.dim() == 4 and p.shape[-1] > 1}
+
+    cpu = torch.device('cpu')
+    assert layouts(benchmark.place(img, cpu, False)) == {True}
+    assert layouts(benchmark.place(tsm, cpu, False)) == {False}
+    assert layouts(benchmark.place(tsm, cpu, True)) == {True}
+
+
 def test_benchmark_rejects_bad_arguments() -> None:
     with pytest.raises(ValueError, match='--repeats must be >= 1'):
         benchmark.main(['--repeats', '0'])
