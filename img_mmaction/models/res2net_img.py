@@ -208,9 +208,9 @@ class Res2NetIMG(BaseModule):
             the input may come in either layout and the outputs are
             returned contiguous). Res2Net's narrow slices (26, 52 channels)
             run much slower in NCHW on CPU (oneDNN): with it, IMG's
-            forward is ~20% faster there and training ~10%, where
-            TSM-R50 gains ~3% (``tools/benchmark.py``). Set False for
-            plain NCHW. Defaults to True.
+            forward and training step take ~15% less time there, while
+            TSM-R50 does not gain (``tools/benchmark.py --variants``).
+            Set False for plain NCHW. Defaults to True.
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH)`` is the same as
             ``pretrained=PATH``. Defaults to None.
 
