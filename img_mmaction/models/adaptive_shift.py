@@ -83,8 +83,10 @@ def _taps(weight: torch.Tensor, row_width: Optional[int]
     """
     if row_width is None:
         return weight.unsqueeze(-1).unbind(1)
-    # [C] -> [W*C]: element w*C + c is the weight of channel c.
-    return tuple(weight[:, k].repeat(row_width) for k in range(3))
+    # [C, 3] -> [3, 1, C] -> [3, W, C] -> [3, W*C], one copy for all taps:
+    # element w*C + c of a row is the weight of channel c.
+    return weight.t().unsqueeze(1).expand(3, row_width, -1).reshape(
+        3, -1).unbind(0)
 
 
 def _per_channel_dot(a: torch.Tensor, b: torch.Tensor,
