@@ -97,6 +97,9 @@ def test_plain_res2net_configuration_reproduces_reference_features(
     model.eval()
     x = torch.randn(2 * T, 3, 64, 64)
     expected = reference.features(x)
+    if not channels_last:  # the reference's own layout: same kernels
+        torch.testing.assert_close(model(x), expected)
+        return
     # The random checkpoint grows features to ~1e13; another layout sums
     # in another order, so compare relative to the largest feature.
     scale = expected.abs().max()

@@ -87,15 +87,13 @@ def test_data_pipelines_give_full_clips(capsys: pytest.CaptureFixture,
     assert '| IMG-Res2Net50 | 0.50 |' in out
 
 
-def test_data_pipeline_rejects_a_wrong_clip_shape(tmp_path: Path) -> None:
+def test_data_pipeline_rejects_a_wrong_clip_shape(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root, ann = data_throughput.make_video_dataset(tmp_path, num_videos=1,
                                                    num_frames=10, size=240)
     config, key = data_throughput.RECIPES[
         'video, decord (UCF101 train pipeline)']
-    original = data_throughput.CROP
-    data_throughput.CROP = 200  # the recipe crops 224: must be reported
-    try:
-        with pytest.raises(ValueError, match=r'came out as \(8, 3, 224'):
-            data_throughput.clips_per_second(config, key, root, ann, 0, 1)
-    finally:
-        data_throughput.CROP = original
+    # The recipe crops 224: a clip of another size must be reported.
+    monkeypatch.setattr(data_throughput, 'CROP', 200)
+    with pytest.raises(ValueError, match=r'came out as \(8, 3, 224'):
+        data_throughput.clips_per_second(config, key, root, ann, 0, 1)
