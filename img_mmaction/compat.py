@@ -33,9 +33,19 @@ Fixes:
    checkpoint where the previous one was. It now writes a temporary file in
    the same folder, syncs it, and renames it over the target (atomic on
    POSIX), so the file is always the old or the new checkpoint.
+6. mmengine's Runner never calls ``torch.distributed.destroy_process_group``,
+   so the process group is still alive when the interpreter finalizes. A gloo
+   worker thread that then drops its last reference to a tensor takes the GIL
+   during finalization, and the process dies with ``terminate called without
+   an active exception`` (SIGABRT) after its work is done
+   (pytorch/pytorch#190489; the upstream atexit fix, pytorch/pytorch#179291,
+   was abandoned). ``torchrun`` then reports the job failed. An ``atexit``
+   handler destroys the default group while the interpreter is still alive;
+   it does nothing when no group exists or one was already destroyed.
 """
 from __future__ import annotations
 
+import atexit
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -294,6 +304,28 @@ def install_atomic_put() -> None:
     LocalBackend.put = _atomic_put
 
 
+# --------------------------------------------------------------------------
+# 6. Process group alive at interpreter exit (pytorch/pytorch#190489)
+# --------------------------------------------------------------------------
+def destroy_process_group_at_exit() -> None:
+    """Destroys the default process group, if one is still initialized."""
+    distributed = torch.distributed
+    if distributed.is_available() and distributed.is_initialized():
+        distributed.destroy_process_group()
+
+
+def install_process_group_teardown() -> None:
+    """Registers :func:`destroy_process_group_at_exit` with ``atexit``.
+
+    It is registered at plugin import, before any launcher initializes a
+    group, so it covers every launcher (pytorch, slurm, mpi). ``atexit``
+    handlers run before interpreter finalization, which is the point.
+    ``unregister`` first keeps exactly one registration.
+    """
+    atexit.unregister(destroy_process_group_at_exit)
+    atexit.register(destroy_process_group_at_exit)
+
+
 def apply_all() -> None:
     """Applies every fix; safe to call more than once."""
     install_drn_fallback()
@@ -301,3 +333,4 @@ def apply_all() -> None:
     install_color_jitter_fix()
     install_cpu_dist_fix()
     install_atomic_put()
+    install_process_group_teardown()

@@ -5,7 +5,6 @@ object, or a fresh interpreter without the plugin, fails) and one shows the
 plugin's fix makes the same operation work.
 """
 import os
-import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -270,3 +269,56 @@ def test_atomic_put_keeps_the_previous_checkpoint(tmp_path: Path,
     _save_twice(path, LocalBackend.put, monkeypatch, compat)
     assert path.read_bytes() == b'old checkpoint ' * 100
     assert [p.name for p in tmp_path.iterdir()] == ['epoch_1.pth']
+
+
+# -- 6. process group torn down before interpreter exit ----------------------
+# The probe is registered before the plugin is imported; atexit runs handlers
+# last-in first-out, so it sees the group after the plugin's handler ran.
+_EXIT_PROBE = '''
+import atexit, os, torch
+os.environ.update(RANK="0", LOCAL_RANK="0", WORLD_SIZE="1",
+                  MASTER_ADDR="127.0.0.1", MASTER_PORT="{port}")
+atexit.register(
+    lambda: print("alive at exit", torch.distributed.is_initialized()))
+{init}
+torch.distributed.barrier()
+'''
+
+
+def test_process_group_outlives_the_program_without_plugin() -> None:
+    """The precondition of pytorch/pytorch#190489: nobody destroys it."""
+    init = 'torch.distributed.init_process_group("gloo")'
+    result = run_python(_EXIT_PROBE.format(port=29613, init=init))
+    assert result.returncode == 0, result.stderr
+    assert 'alive at exit True' in result.stdout
+
+
+def test_plugin_destroys_the_process_group_at_exit() -> None:
+    init = ('import img_mmaction\n'
+            'from mmengine.dist import init_dist\n'
+            'init_dist("pytorch", backend="gloo")')
+    result = run_python(_EXIT_PROBE.format(port=29614, init=init))
+    assert result.returncode == 0, result.stderr
+    assert 'alive at exit False' in result.stdout
+
+
+def test_teardown_is_a_no_op_without_a_group() -> None:
+    assert not torch.distributed.is_initialized()
+    compat.destroy_process_group_at_exit()  # must not raise
+
+
+def test_teardown_runs_once_however_often_the_fixes_are_applied() -> None:
+    code = '''
+import atexit, torch
+calls = []
+atexit.register(lambda: print("teardowns", len(calls)))
+import img_mmaction
+from img_mmaction import compat
+compat.apply_all()
+compat.apply_all()
+# The handler asks is_available() once per call.
+torch.distributed.is_available = lambda: calls.append(1) or False
+'''
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert 'teardowns 1' in result.stdout
