@@ -1,26 +1,15 @@
 """Two CPU processes: every test sample counted once; same weights as one."""
-import os
 import pickle
-import subprocess
-import sys
 from pathlib import Path
-from typing import List
 
 import pytest
 import torch
 
 from img_mmaction.testing import make_video_dataset
 
+from .mim_cli import run_mim as mim
+
 CONFIGS = Path(__file__).parent / 'configs'
-MIM = str(Path(sys.executable).with_name('mim'))
-
-
-def mim(args: List[str], cwd: Path) -> str:
-    env = dict(os.environ, PYTHONWARNINGS='ignore')
-    result = subprocess.run([MIM, *args], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
-    return result.stdout + result.stderr
 
 
 @pytest.fixture(scope='module')

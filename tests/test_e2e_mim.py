@@ -7,30 +7,17 @@ through ``custom_imports`` (tests/configs/tsm_tiny_video.py) is trained with
 Each step needs one of the compat fixes (drn import, weights_only
 checkpoints, ColorJitter under numpy 2, gloo init).
 """
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
-from typing import List
 
 import pytest
 
 from img_mmaction.testing import make_video_dataset
 
+from .mim_cli import run_mim as mim
+
 CONFIG = Path(__file__).parent / 'configs' / 'tsm_tiny_video.py'
-MIM = str(Path(sys.executable).with_name('mim'))
-
-
-def mim(args: List[str], cwd: Path) -> str:
-    """Runs ``mim`` in ``cwd``; returns its output, failing with it."""
-    env = dict(os.environ, PYTHONWARNINGS='ignore')
-    result = subprocess.run([MIM, *args], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=600)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-4000:]
-    return output
 
 
 @pytest.fixture(scope='module')
