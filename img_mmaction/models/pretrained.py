@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Optional
 
-import torch
 import torch.nn as nn
 from mmengine.logging import MMLogger, print_log
 from mmengine.runner.checkpoint import CheckpointLoader
