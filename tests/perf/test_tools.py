@@ -1,4 +1,4 @@
-"""tools/benchmark.py and tools/data_throughput.py on tiny settings."""
+"""tools/benchmark.py, data_throughput.py and dist_exit_check.py, tiny runs."""
 import json
 from pathlib import Path
 
@@ -97,3 +97,19 @@ def test_data_pipeline_rejects_a_wrong_clip_shape(
     monkeypatch.setattr(data_throughput, 'CROP', 200)
     with pytest.raises(ValueError, match=r'came out as \(8, 3, 224'):
         data_throughput.clips_per_second(config, key, root, ann, 0, 1)
+
+
+def test_dist_exit_check_runs_real_two_process_jobs(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    dist_exit_check = load_tool('dist_exit_check')
+    counts = dist_exit_check.main(['--runs', '1', '--only', 'with',
+                                   '--port', '27900',
+                                   '--log-dir', str(tmp_path)])
+    out = capsys.readouterr().out
+    # Whether the job failed is the figure being measured, not asserted;
+    # every failure leaves its log.
+    failed = counts['with teardown']['failed']
+    assert f'| with teardown | 1 | {failed} |' in out
+    assert len(list(tmp_path.iterdir())) == failed
+    with pytest.raises(ValueError, match='--runs'):
+        dist_exit_check.count_failures(0, 27901)
