@@ -286,7 +286,12 @@ torch.distributed.barrier()
 
 
 def test_process_group_outlives_the_program_without_plugin() -> None:
-    """The precondition of pytorch/pytorch#190489: nobody destroys it."""
+    """The precondition of pytorch/pytorch#190489.
+
+    torch does not destroy the group by itself, and mmengine (0.10.7) has no
+    call to ``destroy_process_group`` outside its own test helpers; mmengine's
+    ``init_dist`` cannot run here without fix 4, so torch's init is used.
+    """
     init = 'torch.distributed.init_process_group("gloo")'
     result = run_python(_EXIT_PROBE.format(port=29613, init=init))
     assert result.returncode == 0, result.stderr
