@@ -42,10 +42,19 @@ Fixes:
    was abandoned). ``torchrun`` then reports the job failed. An ``atexit``
    handler destroys the default group while the interpreter is still alive;
    it does nothing when no group exists or one was already destroyed.
+   Destroying it only drops torch's own references: the runner's
+   ``MMDistributedDataParallel`` wrapper still holds the group (its reducer
+   keeps a C++ reference), and the runner lives on in reference cycles until
+   the last garbage collection of finalization, so the gloo threads ran on
+   and one of them aborted the process there, releasing the tensors of the
+   last broadcast. The handler therefore also runs ``gc.collect()``, which
+   frees the wrapper and so joins the group's threads while they can still
+   take the GIL.
 """
 from __future__ import annotations
 
 import atexit
+import gc
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -308,10 +317,18 @@ def install_atomic_put() -> None:
 # 6. Process group alive at interpreter exit (pytorch/pytorch#190489)
 # --------------------------------------------------------------------------
 def destroy_process_group_at_exit() -> None:
-    """Destroys the default process group, if one is still initialized."""
+    """Destroys the default process group and frees what still holds it.
+
+    Does nothing when no group is initialized. After
+    ``destroy_process_group`` a group held by a DDP wrapper inside a reference
+    cycle (the runner's) keeps its worker threads; ``gc.collect()`` frees the
+    cycle now, while the interpreter can still serve those threads, instead of
+    in the last collection of finalization, where it cannot.
+    """
     distributed = torch.distributed
     if distributed.is_available() and distributed.is_initialized():
         distributed.destroy_process_group()
+        gc.collect()
 
 
 def install_process_group_teardown() -> None:

@@ -307,6 +307,57 @@ def test_plugin_destroys_the_process_group_at_exit() -> None:
     assert 'alive at exit False' in result.stdout
 
 
+# A runner-like owner: the DDP wrapper lives in a reference cycle, as in
+# mmengine's Runner, so only a garbage collection frees it. The probe, which
+# runs after the plugin's handler, prints the gloo threads still running.
+_DDP_EXIT_PROBE = '''
+import atexit, os, torch
+os.environ.update(RANK="0", LOCAL_RANK="0", WORLD_SIZE="1",
+                  MASTER_ADDR="127.0.0.1", MASTER_PORT="{port}")
+def gloo_threads():
+    names = []
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{{task}}/comm") as comm:
+            names.append(comm.read().strip())
+    return sorted(name for name in names if "gloo" in name)
+atexit.register(lambda: print("gloo threads at exit", gloo_threads()))
+{init}
+class Owner:
+    pass
+owner = Owner()
+owner.itself = owner
+owner.model = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(4, 2))
+owner.model(torch.randn(3, 4)).sum().backward()
+print("gloo threads while training", gloo_threads())
+del owner
+'''
+
+_needs_proc = pytest.mark.skipif(not Path('/proc/self/task').is_dir(),
+                                 reason='thread names are read from /proc')
+
+
+@_needs_proc
+def test_destroying_the_group_leaves_a_ddp_held_group_running() -> None:
+    """Why the handler collects garbage: destroy alone joins no thread."""
+    init = ('torch.distributed.init_process_group("gloo")\n'
+            'atexit.register(torch.distributed.destroy_process_group)')
+    result = run_python(_DDP_EXIT_PROBE.format(port=29615, init=init))
+    assert result.returncode == 0, result.stderr
+    assert "gloo threads while training ['gloo_tcp_loop'" in result.stdout
+    assert "gloo threads at exit ['gloo_tcp_loop'" in result.stdout
+
+
+@_needs_proc
+def test_plugin_joins_the_threads_of_a_ddp_held_group_at_exit() -> None:
+    init = ('import img_mmaction\n'
+            'from mmengine.dist import init_dist\n'
+            'init_dist("pytorch", backend="gloo")')
+    result = run_python(_DDP_EXIT_PROBE.format(port=29616, init=init))
+    assert result.returncode == 0, result.stderr
+    assert "gloo threads while training ['gloo_tcp_loop'" in result.stdout
+    assert 'gloo threads at exit []' in result.stdout
+
+
 def test_teardown_is_a_no_op_without_a_group() -> None:
     assert not torch.distributed.is_initialized()
     compat.destroy_process_group_at_exit()  # must not raise
