@@ -285,6 +285,12 @@ torch.distributed.barrier()
 '''
 
 
+#: How the probes start the group with the plugin: mmengine's own init.
+_PLUGIN_INIT = ('import img_mmaction\n'
+                'from mmengine.dist import init_dist\n'
+                'init_dist("pytorch", backend="gloo")')
+
+
 def test_process_group_outlives_the_program_without_plugin() -> None:
     """The precondition of pytorch/pytorch#190489.
 
@@ -299,10 +305,7 @@ def test_process_group_outlives_the_program_without_plugin() -> None:
 
 
 def test_plugin_destroys_the_process_group_at_exit() -> None:
-    init = ('import img_mmaction\n'
-            'from mmengine.dist import init_dist\n'
-            'init_dist("pytorch", backend="gloo")')
-    result = run_python(_EXIT_PROBE.format(port=29614, init=init))
+    result = run_python(_EXIT_PROBE.format(port=29614, init=_PLUGIN_INIT))
     assert result.returncode == 0, result.stderr
     assert 'alive at exit False' in result.stdout
 
@@ -349,10 +352,8 @@ def test_destroying_the_group_leaves_a_ddp_held_group_running() -> None:
 
 @_needs_proc
 def test_plugin_joins_the_threads_of_a_ddp_held_group_at_exit() -> None:
-    init = ('import img_mmaction\n'
-            'from mmengine.dist import init_dist\n'
-            'init_dist("pytorch", backend="gloo")')
-    result = run_python(_DDP_EXIT_PROBE.format(port=29616, init=init))
+    result = run_python(_DDP_EXIT_PROBE.format(port=29616,
+                                                init=_PLUGIN_INIT))
     assert result.returncode == 0, result.stderr
     assert "gloo threads while training ['gloo_tcp_loop'" in result.stdout
     assert 'gloo threads at exit []' in result.stdout
