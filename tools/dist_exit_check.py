@@ -32,7 +32,7 @@ The abort is a race, so the ``without`` count varies from run to run.
 Usage::
 
     python tools/dist_exit_check.py [--job train|collectives] [--runs 40]
-        [--port 26500] [--only with|without] [--log-dir DIR]
+        [--port 26500] [--only with|without|destroy-only] [--log-dir DIR]
 """
 from __future__ import annotations
 
