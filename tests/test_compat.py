@@ -274,10 +274,14 @@ def test_atomic_put_keeps_the_previous_checkpoint(tmp_path: Path,
 # -- 6. process group torn down before interpreter exit ----------------------
 # The probe is registered before the plugin is imported; atexit runs handlers
 # last-in first-out, so it sees the group after the plugin's handler ran.
-_EXIT_PROBE = '''
+
+#: Start of every exit probe: a 1-process group on its own port.
+_PROBE_PREAMBLE = '''
 import atexit, os, torch
 os.environ.update(RANK="0", LOCAL_RANK="0", WORLD_SIZE="1",
                   MASTER_ADDR="127.0.0.1", MASTER_PORT="{port}")
+'''
+_EXIT_PROBE = _PROBE_PREAMBLE + '''
 atexit.register(
     lambda: print("alive at exit", torch.distributed.is_initialized()))
 {init}
@@ -313,10 +317,7 @@ def test_plugin_destroys_the_process_group_at_exit() -> None:
 # A runner-like owner: the DDP wrapper lives in a reference cycle, as in
 # mmengine's Runner, so only a garbage collection frees it. The probe, which
 # runs after the plugin's handler, prints the gloo threads still running.
-_DDP_EXIT_PROBE = '''
-import atexit, os, torch
-os.environ.update(RANK="0", LOCAL_RANK="0", WORLD_SIZE="1",
-                  MASTER_ADDR="127.0.0.1", MASTER_PORT="{port}")
+_DDP_EXIT_PROBE = _PROBE_PREAMBLE + '''
 def gloo_threads():
     names = []
     for task in os.listdir("/proc/self/task"):
