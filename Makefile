@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.img_mmaction-installed
 
-.PHONY: demo test install clean-venv
+.PHONY: demo test test-fast lint install clean-venv
 
 $(STAMP): setup.py requirements.txt requirements/mim.txt requirements/tests.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,19 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m img_mmaction.demo.run
 
-test: $(STAMP)
+# MMAction2's lint settings (setup.cfg): flake8, isort, yapf.
+LINT_PATHS := img_mmaction tests tools configs setup.py
+lint: $(STAMP)
+	$(VENV)/bin/flake8 $(LINT_PATHS)
+	$(VENV)/bin/isort --check-only --diff $(LINT_PATHS)
+	$(VENV)/bin/yapf --diff --recursive $(LINT_PATHS)
+
+test: lint
 	$(PY) -m pytest tests
+
+# Without the subprocess end-to-end tests (mim, torchrun, pip).
+test-fast: $(STAMP)
+	$(PY) -m pytest tests -m "not slow"
 
 clean-venv:
 	rm -rf $(VENV)

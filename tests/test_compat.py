@@ -2,7 +2,9 @@
 
 For every fix, one test shows the upstream defect is real (the original
 object, or a fresh interpreter without the plugin, fails) and one shows the
-plugin's fix makes the same operation work.
+plugin's fix makes the same operation work. The framework: each fix is
+probed, installed only where needed, logged once, and one switch turns all
+of them off.
 """
 import os
 import subprocess
@@ -22,7 +24,9 @@ REPO = Path(__file__).resolve().parents[1]
 def run_python(code: str) -> subprocess.CompletedProcess:
     """Runs ``code`` in a fresh interpreter of this venv."""
     return subprocess.run([sys.executable, '-W', 'ignore', '-c', code],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
 
 
 # -- 1. missing mmaction.models.localizers.drn ---------------------------
@@ -34,15 +38,14 @@ def test_drn_missing_without_plugin() -> None:
 
 
 def test_drn_fallback_makes_models_importable() -> None:
-    result = run_python(
-        'import img_mmaction, mmaction.models\n'
-        'from mmaction.registry import MODELS\n'
-        'assert MODELS.get("Recognizer2D") is not None\n'
-        'from mmaction.models.localizers.drn import DRN\n'
-        'try:\n'
-        '    DRN()\n'
-        'except ImportError as e:\n'
-        '    assert "2714" in str(e); print("clear error")\n')
+    result = run_python('import img_mmaction, mmaction.models\n'
+                        'from mmaction.registry import MODELS\n'
+                        'assert MODELS.get("Recognizer2D") is not None\n'
+                        'from mmaction.models.localizers.drn import DRN\n'
+                        'try:\n'
+                        '    DRN()\n'
+                        'except ImportError as e:\n'
+                        '    assert "2714" in str(e); print("clear error")\n')
     assert result.returncode == 0, result.stderr
     assert 'clear error' in result.stdout
 
@@ -68,11 +71,21 @@ def _save_mmengine_style_checkpoint(path: Path) -> None:
     buffer = HistoryBuffer()
     buffer.update(1.5)
     checkpoint = {
-        'meta': {'epoch': 1, 'seed': np.int64(3), 'dtype': np.dtype('float32'),
-                 'hist': np.arange(3.0)},
-        'state_dict': {'w': torch.ones(2)},
-        'message_hub': {'log_scalars': {'loss': buffer},
-                        'stat': getattr(HistoryBuffer, 'mean')},
+        'meta': {
+            'epoch': 1,
+            'seed': np.int64(3),
+            'dtype': np.dtype('float32'),
+            'hist': np.arange(3.0)
+        },
+        'state_dict': {
+            'w': torch.ones(2)
+        },
+        'message_hub': {
+            'log_scalars': {
+                'loss': buffer
+            },
+            'stat': getattr(HistoryBuffer, 'mean')
+        },
     }
     torch.save(checkpoint, path)
 
@@ -105,7 +118,7 @@ class _RunsCode:
         self.marker = marker
 
     def __reduce__(self):
-        return os.system, (f'touch {self.marker}',)
+        return os.system, (f'touch {self.marker}', )
 
 
 class _GetattrExploit:
@@ -170,13 +183,13 @@ def test_color_jitter_original_overflows_on_numpy2() -> None:
 
 
 def test_color_jitter_fix_matches_numpy1_semantics() -> None:
-    from mmaction.datasets.transforms.processing import ColorJitter
     import cv2
+    from mmaction.datasets.transforms.processing import ColorJitter
     img, factor = _hue_inputs()
     out = ColorJitter.adjust_hue(img, factor)
     # numpy 1.26: uint8 + (-15) promotes to int16, then % 180.
-    hsv = cv2.cvtColor(np.clip(img, 0, 255).astype(np.uint8),
-                       cv2.COLOR_RGB2HSV)
+    hsv = cv2.cvtColor(
+        np.clip(img, 0, 255).astype(np.uint8), cv2.COLOR_RGB2HSV)
     hue = hsv[..., 0].astype(np.int64) + int(factor * 255)
     hsv[..., 0] = np.mod(hue, 180).astype(np.uint8)
     expected = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB).astype(np.float32)
@@ -204,8 +217,8 @@ def test_cpu_dist_init_fails_without_plugin() -> None:
 
 
 def test_cpu_dist_init_works_with_plugin() -> None:
-    result = run_python(_DIST_SNIPPET.format(port=29612,
-                                             prefix='import img_mmaction'))
+    result = run_python(
+        _DIST_SNIPPET.format(port=29612, prefix='import img_mmaction'))
     assert result.returncode == 0, result.stderr
     assert 'world 1' in result.stdout
 
@@ -266,7 +279,7 @@ def test_atomic_put_keeps_the_previous_checkpoint(tmp_path: Path,
     from mmengine.fileio.backends.local_backend import LocalBackend
     path = tmp_path / 'epoch_1.pth'
     assert LocalBackend.put is compat._atomic_put
-    _save_twice(path, LocalBackend.put, monkeypatch, compat)
+    _save_twice(path, LocalBackend.put, monkeypatch, compat.fix_module(5))
     assert path.read_bytes() == b'old checkpoint ' * 100
     assert [p.name for p in tmp_path.iterdir()] == ['epoch_1.pth']
 
@@ -287,7 +300,6 @@ atexit.register(
 {init}
 torch.distributed.barrier()
 '''
-
 
 #: How the probes start the group with the plugin: mmengine's own init.
 _PLUGIN_INIT = ('import img_mmaction\n'
@@ -336,8 +348,9 @@ print("gloo threads while training", gloo_threads())
 del owner
 '''
 
-_needs_proc = pytest.mark.skipif(not Path('/proc/self/task').is_dir(),
-                                 reason='thread names are read from /proc')
+_needs_proc = pytest.mark.skipif(
+    not Path('/proc/self/task').is_dir(),
+    reason='thread names are read from /proc')
 
 
 @_needs_proc
@@ -353,8 +366,7 @@ def test_destroying_the_group_leaves_a_ddp_held_group_running() -> None:
 
 @_needs_proc
 def test_plugin_joins_the_threads_of_a_ddp_held_group_at_exit() -> None:
-    result = run_python(_DDP_EXIT_PROBE.format(port=29616,
-                                                init=_PLUGIN_INIT))
+    result = run_python(_DDP_EXIT_PROBE.format(port=29616, init=_PLUGIN_INIT))
     assert result.returncode == 0, result.stderr
     assert "gloo threads while training ['gloo_tcp_loop'" in result.stdout
     assert 'gloo threads at exit []' in result.stdout
@@ -380,3 +392,167 @@ torch.distributed.is_available = lambda: calls.append(1) or False
     result = run_python(code)
     assert result.returncode == 0, result.stderr
     assert 'teardowns 1' in result.stdout
+
+
+# -- the framework: probes, one log line, one switch -------------------------
+def test_every_fix_is_needed_on_this_stack_and_active() -> None:
+    """On the pinned CPU stack every probe finds its defect."""
+    assert compat.STATUS == {fix.number: 'active' for fix in compat.FIXES}
+    for fix in compat.FIXES:
+        assert hasattr(compat.fix_module(fix.number), 'UPSTREAM'), fix
+
+
+def test_import_logs_the_active_fixes_once() -> None:
+    result = run_python('import img_mmaction\n'
+                        'from img_mmaction import compat\n'
+                        'compat.apply_all()\n'
+                        'import img_mmaction.models')
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert output.count('img_mmaction compat fixes active: 1 (drn), 2 ') == 1
+    assert 'IMG_MMACTION_COMPAT=0 turns them off' in output
+
+
+def test_one_switch_turns_every_fix_off() -> None:
+    code = ('import os, sys\n'
+            'os.environ["IMG_MMACTION_COMPAT"] = "0"\n'
+            'try:\n'
+            '    import img_mmaction\n'
+            'except ModuleNotFoundError as err:\n'
+            '    print("drn missing:", "localizers.drn" in str(err))\n'
+            'from img_mmaction import compat\n'
+            'print(sorted(set(compat.STATUS.values())))\n'
+            'print(any(isinstance(f, compat.DRNFallbackFinder) '
+            'for f in sys.meta_path))\n')
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    # Without fix 1 nothing of MMAction2's models imports: the plugin's own
+    # import fails exactly where the defect is, with every fix off.
+    assert "drn missing: True" in result.stdout
+    assert "['off']" in result.stdout
+    assert result.stdout.strip().endswith('False')
+    assert 'all off (IMG_MMACTION_COMPAT=0)' in result.stdout + result.stderr
+
+
+def test_probes_say_not_needed_once_a_defect_is_gone(monkeypatch) -> None:
+    """A fixed upstream is left alone: each probe reads the current code."""
+    import inspect
+
+    from mmengine.runner import runner
+    teardown = compat.fix_module(6)
+    real = inspect.getsource
+    monkeypatch.setattr(
+        inspect, 'getsource', lambda obj: real(obj) +
+        ('\n# destroy_process_group()' if obj is runner else ''))
+    assert not teardown.needed()
+    jitter = compat.fix_module(3)
+    monkeypatch.setitem(compat.ORIGINALS, 'ColorJitter.adjust_hue',
+                        jitter._adjust_hue_int16)
+    assert not jitter.needed()
+
+
+# -- 7. TSMOptimWrapperConstructor and the adaptive shift --------------------
+def _tiny_img_recognizer():
+    from mmaction.registry import MODELS
+    return MODELS.build(
+        dict(
+            type='Recognizer2D',
+            backbone=dict(
+                type='Res2NetIMG',
+                num_segments=4,
+                base_channels=16,
+                stem_channels=16,
+                stage_blocks=(1, 1, 1, 1),
+                temporal_cfg=dict(type='AdaptiveShift', shift_div=2)),
+            cls_head=dict(
+                type='TSMHead', num_classes=3, in_channels=512,
+                num_segments=4)))
+
+
+def _stock_constructor(cls):
+    return cls(
+        dict(
+            type='OptimWrapper',
+            optimizer=dict(type='SGD', lr=0.01, weight_decay=1e-4)),
+        dict(fc_lr5=True))
+
+
+def test_stock_tsm_constructor_refuses_the_adaptive_shift() -> None:
+    stock = compat.ORIGINALS['TSMOptimWrapperConstructor']
+    with pytest.raises(ValueError, match='New atomic module type'):
+        _stock_constructor(stock)(_tiny_img_recognizer())
+
+
+def test_registered_tsm_constructor_takes_the_shift_as_a_conv_weight() -> None:
+    from mmaction.registry import OPTIM_WRAPPER_CONSTRUCTORS
+    model = _tiny_img_recognizer()
+    cls = OPTIM_WRAPPER_CONSTRUCTORS.get('TSMOptimWrapperConstructor')
+    groups = _stock_constructor(cls)(model).optimizer.param_groups
+    grouped = [id(p) for g in groups for p in g['params']]
+    assert sorted(grouped) == sorted(id(p) for p in model.parameters())
+    shifts = {
+        id(m.weight)
+        for m in model.modules() if type(m).__name__ == 'AdaptiveShift'
+    }
+    normal_weight = groups[2]
+    assert shifts <= {id(p) for p in normal_weight['params']}
+    assert (normal_weight['lr'], normal_weight['weight_decay']) == (0.01, 1e-4)
+
+
+def test_registered_tsm_constructor_equals_the_stock_one_on_stock_tsm(
+) -> None:
+    """On a model without shift kernels, the groups are the stock ones,
+    tensor for tensor, lr and weight decay included."""
+    from mmaction.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+    from mmengine.config import Config
+
+    from img_mmaction.testing import TINY_TSM_CONFIG
+    model = MODELS.build(Config.fromfile(str(TINY_TSM_CONFIG)).model)
+    ours = OPTIM_WRAPPER_CONSTRUCTORS.get('TSMOptimWrapperConstructor')
+    stock = compat.ORIGINALS['TSMOptimWrapperConstructor']
+    assert ours is not stock
+    got, expected = (
+        _stock_constructor(cls)(model).optimizer.param_groups
+        for cls in (ours, stock))
+    assert len(got) == len(expected) == 7
+    for mine, theirs in zip(got, expected):
+        assert [id(p) for p in mine['params']] == \
+            [id(p) for p in theirs['params']]
+        assert (mine['lr'], mine['weight_decay']) == (theirs['lr'],
+                                                      theirs['weight_decay'])
+
+
+# -- 8. Recognizer2D checks frames per sample --------------------------------
+def test_stock_recognizer_mixes_clips_without_a_word() -> None:
+    """The defect: 6 frames per sample for 4 segments, batch 2 (12 frames,
+    a multiple of 4) runs through the original code."""
+    model = _tiny_img_recognizer()
+    original = compat.ORIGINALS['Recognizer2D.extract_feat']
+    model.cls_head.num_segments = 4
+    scores, _ = original(model, torch.randn(2, 6, 3, 32, 32), stage='head')
+    assert scores.shape[0] == 3  # 12 frames became 3 clips of 2 samples
+
+
+def test_guard_names_frames_segments_and_keys() -> None:
+    model = _tiny_img_recognizer()
+    with pytest.raises(
+            ValueError,
+            match=r'each sample has 6 frames, which '
+            r'is not a multiple of model.backbone.num_segments=4.*'
+            r'SampleFrames num_clips'):
+        model.extract_feat(torch.randn(2, 6, 3, 32, 32), stage='head')
+    model.cls_head.num_segments = 8
+    with pytest.raises(
+            ValueError,
+            match=r'model.backbone.num_segments=4 but '
+            r'model.cls_head.num_segments=8'):
+        model.extract_feat(torch.randn(2, 4, 3, 32, 32), stage='head')
+    model.cls_head.num_segments = 4
+    with pytest.raises(ValueError, match='each training sample has 8 frames'):
+        model.extract_feat(torch.randn(1, 8, 3, 32, 32), stage='head')
+    # Several views of 4 frames are fine in testing.
+    model.eval()
+    with torch.no_grad():
+        scores, _ = model.extract_feat(
+            torch.randn(1, 12, 3, 32, 32), stage='head', test_mode=True)
+    assert torch.isfinite(scores).all()

@@ -7,8 +7,11 @@
 _base_ = './img_imagenet-pretrained-res2net50-w26-s4_8xb4-1x1x8-50e_sthv1-rgb.py'
 
 test_pipeline = [
-    dict(type='MultiOffsetSampleFrames', num_segments=8, num_offsets=10,
-         test_mode=True),
+    dict(
+        type='MultiOffsetSampleFrames',
+        num_segments=8,
+        num_offsets=10,
+        test_mode=True),
     dict(type='RawFrameDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='ThreeCrop', crop_size=256),

@@ -7,8 +7,11 @@ Formats (one sample per line, whitespace separated):
   e.g. Something-Something V1 with ``{:05}.jpg`` frames from 1).
 
 Checks: column count, integer labels, labels in ``[0, num_classes)``,
-missing videos / frame folders, empty video files, and (rawframes) that the
-frames ``start_index .. start_index + total_frames - 1`` exist.
+missing videos / frame folders, empty video files; every video is opened
+with decord, its frame count read and its first and last frames decoded
+(a truncated or zero-frame file is reported); for rawframes, that the
+frames ``start_index .. start_index + total_frames - 1`` exist and the first
+and last of them decode as images.
 
 Command::
 
@@ -18,7 +21,6 @@ Command::
 It prints one line per problem (``file:line: message``) and exits 1 if any.
 """
 from __future__ import annotations
-
 import argparse
 import os
 import sys
@@ -47,8 +49,8 @@ def _check_line(fields: List[str], kind: str, data_prefix: str,
                 start_index: int, check_files: bool) -> List[str]:
     expected = 2 if kind == 'video' else 3
     if len(fields) != expected:
-        layout = ('path label' if kind == 'video'
-                  else 'frame_dir total_frames label')
+        layout = ('path label'
+                  if kind == 'video' else 'frame_dir total_frames label')
         return [f'expected {expected} columns ({layout}), got {len(fields)}']
     messages = []
     label_text = fields[-1]
@@ -64,34 +66,77 @@ def _check_line(fields: List[str], kind: str, data_prefix: str,
         try:
             total = int(fields[1])
         except ValueError:
-            return messages + [f'total_frames {fields[1]!r} is not an '
-                               'integer']
+            return messages + [
+                f'total_frames {fields[1]!r} is not an '
+                'integer'
+            ]
         if total < 1:
             messages.append(f'total_frames is {total}')
         if check_files:
             if not os.path.isdir(path):
                 messages.append(f'frame directory {path} does not exist')
             else:
-                missing = [i for i in range(start_index, start_index + total)
-                           if not os.path.isfile(os.path.join(
-                               path, filename_tmpl.format(i)))]
+                missing = [
+                    i for i in range(start_index, start_index + total)
+                    if not os.path.isfile(
+                        os.path.join(path, filename_tmpl.format(i)))
+                ]
                 if missing:
                     messages.append(
                         f'{len(missing)} of {total} frames missing in '
                         f'{path} (first: {filename_tmpl.format(missing[0])})')
+                elif total >= 1:
+                    messages += _undecodable_frames(
+                        path, filename_tmpl,
+                        sorted({start_index, start_index + total - 1}))
     elif check_files:
         if not os.path.isfile(path):
             messages.append(f'video {path} does not exist')
         elif os.path.getsize(path) == 0:
             messages.append(f'video {path} is empty (0 bytes)')
+        else:
+            messages += _video_problems(path)
     return messages
 
 
-def check_annotation_file(ann_file: str, data_prefix: str = '',
+def _undecodable_frames(folder: str, filename_tmpl: str,
+                        indices: List[int]) -> List[str]:
+    """Messages for the frames of ``indices`` that do not decode."""
+    import cv2
+    messages = []
+    for index in indices:
+        frame = os.path.join(folder, filename_tmpl.format(index))
+        if cv2.imread(frame) is None:
+            messages.append(f'frame {frame} does not decode as an image')
+    return messages
+
+
+def _video_problems(path: str) -> List[str]:
+    """Opens a video with decord; decodes its first and last frames."""
+    import decord
+    try:
+        reader = decord.VideoReader(path, num_threads=1)
+        count = len(reader)
+        if count == 0:
+            return [f'video {path} has 0 frames']
+        for index in sorted({0, count - 1}):
+            reader[index]
+    except Exception as err:  # decord raises DECORDError and others
+        detail = str(err).strip().splitlines()[0] if str(err).strip() else ''
+        return [
+            f'video {path} cannot be decoded ({type(err).__name__}: '
+            f'{detail})'
+        ]
+    return []
+
+
+def check_annotation_file(ann_file: str,
+                          data_prefix: str = '',
                           kind: str = 'video',
                           num_classes: Optional[int] = None,
                           filename_tmpl: str = '{:05}.jpg',
-                          start_index: int = 1, check_files: bool = True,
+                          start_index: int = 1,
+                          check_files: bool = True,
                           raise_on_error: bool = False) -> List[Problem]:
     """Returns the problems of an annotation file, with line numbers.
 
@@ -122,8 +167,8 @@ def check_annotation_file(ann_file: str, data_prefix: str = '',
             if not line.strip():
                 continue
             for message in _check_line(line.split(), kind, data_prefix,
-                                       num_classes, filename_tmpl,
-                                       start_index, check_files):
+                                       num_classes, filename_tmpl, start_index,
+                                       check_files):
                 problems.append(Problem(ann_file, number, message))
     if problems and raise_on_error:
         shown = '\n'.join(str(p) for p in problems[:20])
@@ -140,15 +185,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         description='Check an MMAction2 annotation list against the disk.')
     parser.add_argument('ann_file')
     parser.add_argument('--data-prefix', default='')
-    parser.add_argument('--kind', choices=('video', 'rawframe'),
-                        default='video')
+    parser.add_argument(
+        '--kind', choices=('video', 'rawframe'), default='video')
     parser.add_argument('--num-classes', type=int, default=None)
     parser.add_argument('--filename-tmpl', default='{:05}.jpg')
     parser.add_argument('--start-index', type=int, default=1)
     args = parser.parse_args(argv)
-    problems = check_annotation_file(
-        args.ann_file, args.data_prefix, args.kind, args.num_classes,
-        args.filename_tmpl, args.start_index)
+    problems = check_annotation_file(args.ann_file, args.data_prefix,
+                                     args.kind, args.num_classes,
+                                     args.filename_tmpl, args.start_index)
     for problem in problems:
         print(problem)
     print(f'{args.ann_file}: {len(problems)} problem(s)')

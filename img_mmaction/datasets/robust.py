@@ -19,7 +19,6 @@ Large video datasets always hold a few truncated, empty or missing files.
   the file: metrics must never silently change.
 """
 from __future__ import annotations
-
 import multiprocessing
 from typing import Any, Optional
 
@@ -55,14 +54,17 @@ class _SkipsBrokenSamples:
 
     def load_data_list(self) -> list:
         if getattr(self, 'check_annotations', True):
-            prefix = self.data_prefix.get('video' if self._kind == 'video'
-                                          else 'img', '')
+            prefix = self.data_prefix.get(
+                'video' if self._kind == 'video' else 'img', '')
             # Format and labels only: missing or broken media are skipped
             # and counted while training (and refused in test mode).
             check_annotation_file(
-                self.ann_file, prefix, kind=self._kind,
+                self.ann_file,
+                prefix,
+                kind=self._kind,
                 num_classes=getattr(self, 'num_classes', None),
-                check_files=False, raise_on_error=True)
+                check_files=False,
+                raise_on_error=True)
         return super().load_data_list()
 
     def prepare_data(self, idx: int) -> Any:
@@ -80,9 +82,11 @@ class _SkipsBrokenSamples:
                 self._skips_total.value += 1
             if path not in self._logged_paths:
                 self._logged_paths.add(path)
-                print_log(f'skipping broken sample {path}: '
-                          f'{type(err).__name__}: {err}', logger='current',
-                          level=30)
+                print_log(
+                    f'skipping broken sample {path}: '
+                    f'{type(err).__name__}: {err}',
+                    logger='current',
+                    level=30)
             return None  # mmengine's BaseDataset fetches another sample
 
     @property
@@ -114,8 +118,11 @@ class RobustVideoDataset(_SkipsBrokenSamples, VideoDataset):
 
     _kind = 'video'
 
-    def __init__(self, *args: Any, check_annotations: bool = True,
-                 num_classes: Optional[int] = None, **kwargs: Any) -> None:
+    def __init__(self,
+                 *args: Any,
+                 check_annotations: bool = True,
+                 num_classes: Optional[int] = None,
+                 **kwargs: Any) -> None:
         self._init_robust(check_annotations, num_classes)
         super().__init__(*args, **kwargs)
 
@@ -133,7 +140,10 @@ class RobustRawframeDataset(_SkipsBrokenSamples, RawframeDataset):
 
     _kind = 'rawframe'
 
-    def __init__(self, *args: Any, check_annotations: bool = True,
-                 num_classes: Optional[int] = None, **kwargs: Any) -> None:
+    def __init__(self,
+                 *args: Any,
+                 check_annotations: bool = True,
+                 num_classes: Optional[int] = None,
+                 **kwargs: Any) -> None:
         self._init_robust(check_annotations, num_classes)
         super().__init__(*args, **kwargs)

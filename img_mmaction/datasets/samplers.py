@@ -1,6 +1,5 @@
 """TSN sampling with several segment offsets per video (10-clip testing)."""
 from __future__ import annotations
-
 from typing import Dict
 
 import numpy as np
@@ -38,7 +37,9 @@ class MultiOffsetSampleFrames(BaseTransform):
     ``num_clips`` (``num_segments * num_offsets``).
     """
 
-    def __init__(self, num_segments: int = 8, num_offsets: int = 10,
+    def __init__(self,
+                 num_segments: int = 8,
+                 num_offsets: int = 10,
                  test_mode: bool = True) -> None:
         if num_segments < 1 or num_offsets < 1:
             raise ValueError('num_segments and num_offsets must be >= 1, got '

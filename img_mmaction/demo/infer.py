@@ -1,4 +1,4 @@
-"""Top-k labels for a video file or a folder of frames, via MMAction2's API.
+"""Top-k labels for a video file or a folder of frames, strictly.
 
 Command::
 
@@ -6,22 +6,40 @@ Command::
         [--label-map labels.txt] [--topk 5] [--device cpu]
 
 INPUT is a video file (decoded by decord) or a folder of frames (``*.jpg`` or
-``*.png``, sorted by name). The config's test pipeline is used; for a frame
-folder its video decoding steps are swapped for ``RawFrameDecode``.
+``*.png``, sorted by name). The recipe's ``test_pipeline`` is used, as
+``mim test`` uses it, and printed; for a frame folder its video decoding
+steps are swapped for ``RawFrameDecode``. Nothing here guesses:
+
+* the checkpoint must fit the recipe's model tensor for tensor, or the
+  command fails listing every missing, unexpected or reshaped tensor;
+* a label map must have exactly one line per class;
+* ``--topk`` may not exceed the number of classes;
+* a video that cannot be decoded fails with its file name.
 """
 from __future__ import annotations
-
 import argparse
 import copy
 import re
+import sys
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 import torch
+import torch.nn as nn
 
 import img_mmaction  # noqa: F401  (compat fixes + registration)
+from img_mmaction.engine.hooks.checkpoint import (format_mismatches,
+                                                  state_dict_mismatches)
 
 _FRAME_SUFFIXES = ('.jpg', '.jpeg', '.png')
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint does not fit the recipe's model."""
+
+
+class InferenceInputError(ValueError):
+    """The input, label map or ``--topk`` cannot give a truthful answer."""
 
 
 def _frame_folder_sample(folder: Path) -> dict:
@@ -29,17 +47,22 @@ def _frame_folder_sample(folder: Path) -> dict:
     frames = sorted(p for p in folder.iterdir()
                     if p.suffix.lower() in _FRAME_SUFFIXES)
     if not frames:
-        raise ValueError(f'{folder} holds no {"/".join(_FRAME_SUFFIXES)} '
-                         'frames')
+        raise InferenceInputError(
+            f'{folder} holds no {"/".join(_FRAME_SUFFIXES)} frames')
     match = re.fullmatch(r'(\D*)(\d+)(\.\w+)', frames[0].name)
     if match is None:
-        raise ValueError(f'cannot read a frame number from {frames[0].name} '
-                         f'in {folder}: expected names like img_00001.jpg')
+        raise InferenceInputError(
+            f'cannot read a frame number from {frames[0].name} in {folder}: '
+            'expected names like img_00001.jpg')
     prefix, digits, suffix = match.groups()
     template = f'{prefix}{{:0{len(digits)}d}}{suffix}'
-    return dict(frame_dir=str(folder), total_frames=len(frames),
-                filename_tmpl=template, start_index=int(digits),
-                label=-1, modality='RGB')
+    return dict(
+        frame_dir=str(folder),
+        total_frames=len(frames),
+        filename_tmpl=template,
+        start_index=int(digits),
+        label=-1,
+        modality='RGB')
 
 
 def _rawframe_pipeline(pipeline: List[dict]) -> List[dict]:
@@ -56,32 +79,71 @@ def _rawframe_pipeline(pipeline: List[dict]) -> List[dict]:
 
 
 def load_label_map(path: Optional[str], num_classes: int) -> List[str]:
-    """One label per line; class indices when no file is given."""
+    """One label per line; class indices when no file is given.
+
+    Raises:
+        InferenceInputError: The file has another number of labels than the
+            model has classes.
+    """
     if path is None:
         return [str(i) for i in range(num_classes)]
-    labels = [line.strip() for line in Path(path).read_text().splitlines()
-              if line.strip()]
-    if len(labels) < num_classes:
-        raise ValueError(f'{path} has {len(labels)} labels for a model of '
-                         f'{num_classes} classes')
+    labels = [
+        line.strip() for line in Path(path).read_text().splitlines()
+        if line.strip()
+    ]
+    if len(labels) != num_classes:
+        raise InferenceInputError(
+            f'{path} has {len(labels)} labels for a model of {num_classes} '
+            'classes; it needs exactly one line per class, in class order')
     return labels
 
 
-def predict(config: str, checkpoint: str, target: str,
-            label_map: Optional[str] = None, topk: int = 5,
-            device: str = 'cpu') -> List[Tuple[str, float]]:
+def load_checkpoint_strictly(model: nn.Module, checkpoint: str) -> None:
+    """Loads ``checkpoint`` into ``model`` only if every tensor fits.
+
+    The file is read with ``weights_only=True`` (the plugin's allowlist).
+
+    Raises:
+        CheckpointMismatchError: Lists every tensor that is missing,
+            unexpected or of another shape.
+    """
+    from mmengine.runner.checkpoint import _load_checkpoint
+    loaded = _load_checkpoint(checkpoint, map_location='cpu')
+    state = loaded.get('state_dict', loaded)
+    differ = state_dict_mismatches(state, model.state_dict())
+    if differ:
+        raise CheckpointMismatchError(
+            f'{checkpoint} does not fit the model of the recipe; '
+            f'{len(differ)} tensor(s) differ:\n{format_mismatches(differ)}')
+    state = {
+        k[len('module.'):] if k.startswith('module.') else k: v
+        for k, v in state.items()
+    }
+    model.load_state_dict(state, strict=False)  # counters may be absent
+
+
+def predict(config: str,
+            checkpoint: str,
+            target: str,
+            label_map: Optional[str] = None,
+            topk: int = 5,
+            device: str = 'cpu',
+            verbose: bool = False) -> List[Tuple[str, float]]:
     """Returns the ``topk`` (label, score) pairs for ``target``.
 
     Args:
         config: Recognizer config file.
-        checkpoint: Checkpoint file (loaded with ``weights_only=True``).
+        checkpoint: Checkpoint file (loaded strictly, ``weights_only``).
         target: Video file or folder of frames.
         label_map: Text file with one class name per line.
         topk: Number of labels to return. Defaults to 5.
         device: Torch device. Defaults to ``'cpu'``.
+        verbose: Print the pipeline used. Defaults to False.
 
     Raises:
         FileNotFoundError: ``target`` does not exist.
+        CheckpointMismatchError: The checkpoint does not fit.
+        InferenceInputError: Bad label map, ``topk``, or undecodable input.
     """
     from mmaction.apis import inference_recognizer, init_recognizer
     from mmengine.config import Config
@@ -89,39 +151,66 @@ def predict(config: str, checkpoint: str, target: str,
     path = Path(target)
     if not path.exists():
         raise FileNotFoundError(f'{target} does not exist')
+    if topk < 1:
+        raise InferenceInputError(f'--topk must be >= 1, got {topk}')
     cfg = Config.fromfile(config)
     if path.is_dir():
-        cfg.test_pipeline = _rawframe_pipeline(copy.deepcopy(
-            cfg.test_pipeline))
-        cfg.test_dataloader.dataset.pipeline = cfg.test_pipeline
+        cfg.test_pipeline = _rawframe_pipeline(
+            copy.deepcopy(cfg.test_pipeline))
         sample = _frame_folder_sample(path)
     else:
         sample = str(path)
-    model = init_recognizer(cfg, checkpoint, device=device)
-    result = inference_recognizer(model, sample)
+    if verbose:
+        print('test_pipeline (from the recipe):')
+        for step in cfg.test_pipeline:
+            print(f'  {dict(step)}')
+    model = init_recognizer(cfg, None, device='cpu')
+    load_checkpoint_strictly(model, checkpoint)
+    model.to(device)
+    num_classes = model.cls_head.num_classes
+    labels = load_label_map(label_map, num_classes)
+    if topk > num_classes:
+        raise InferenceInputError(
+            f'--topk {topk} exceeds the {num_classes} classes of the model')
+    try:
+        result = inference_recognizer(model, sample)
+    except Exception as err:  # decoders raise many types
+        raise InferenceInputError(
+            f'cannot decode {target}: {type(err).__name__}: {err}') from err
     scores = result.pred_score.float().cpu()
-    labels = load_label_map(label_map, scores.numel())
-    values, indices = torch.topk(scores, min(topk, scores.numel()))
+    values, indices = torch.topk(scores, topk)
     return [(labels[i], float(v)) for v, i in zip(values, indices)]
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
-    """Command line entry point."""
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Command line entry point; returns the exit status."""
     parser = argparse.ArgumentParser(
         description='Top-k action labels for a video or a frame folder.')
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('input', help='video file or folder of frames')
-    parser.add_argument('--label-map', default=None,
-                        help='text file, one class name per line')
+    parser.add_argument(
+        '--label-map', default=None, help='text file, one class name per line')
     parser.add_argument('--topk', type=int, default=5)
     parser.add_argument('--device', default='cpu')
     args = parser.parse_args(argv)
-    for rank, (label, score) in enumerate(
-            predict(args.config, args.checkpoint, args.input, args.label_map,
-                    args.topk, args.device), start=1):
+    try:
+        top = predict(
+            args.config,
+            args.checkpoint,
+            args.input,
+            args.label_map,
+            args.topk,
+            args.device,
+            verbose=True)
+    except (FileNotFoundError, CheckpointMismatchError,
+            InferenceInputError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    for rank, (label, score) in enumerate(top, start=1):
         print(f'{rank}. {label}: {score:.4f}')
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    raise SystemExit(main())

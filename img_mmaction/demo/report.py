@@ -1,6 +1,5 @@
 """Metrics, the side-by-side table and the PNG figures of the demo."""
 from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Dict, List, Mapping, Sequence
@@ -12,8 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def classification_metrics(scores: np.ndarray, labels: np.ndarray
-                           ) -> Dict[str, float]:
+def classification_metrics(scores: np.ndarray,
+                           labels: np.ndarray) -> Dict[str, float]:
     """Top-1, top-5 and mean class accuracy.
 
     Args:
@@ -34,8 +33,10 @@ def classification_metrics(scores: np.ndarray, labels: np.ndarray
     top1 = ranked[:, 0] == labels
     top5 = (ranked[:, :min(5, scores.shape[1])] == labels[:, None]).any(1)
     per_class = [top1[labels == c].mean() for c in np.unique(labels)]
-    return dict(top1=float(top1.mean()), top5=float(top5.mean()),
-                mean_class=float(np.mean(per_class)))
+    return dict(
+        top1=float(top1.mean()),
+        top5=float(top5.mean()),
+        mean_class=float(np.mean(per_class)))
 
 
 def confusion_matrix(predictions: np.ndarray, labels: np.ndarray,
@@ -52,13 +53,14 @@ def format_table(rows: Mapping[str, Mapping[str, float]]) -> str:
     Returns:
         A Markdown table, one row per model.
     """
-    lines = ['| model | top-1 | top-5 | mean class acc | train time | '
-             'test time |', '|---|---|---|---|---|---|']
+    lines = [
+        '| model | top-1 | top-5 | mean class acc | train time | '
+        'test time |', '|---|---|---|---|---|---|'
+    ]
     for name, row in rows.items():
-        lines.append(
-            f"| {name} | {row['top1']:.3f} | {row['top5']:.3f} | "
-            f"{row['mean_class']:.3f} | {row['train_s']:.0f} s | "
-            f"{row['test_s']:.0f} s |")
+        lines.append(f"| {name} | {row['top1']:.3f} | {row['top5']:.3f} | "
+                     f"{row['mean_class']:.3f} | {row['train_s']:.0f} s | "
+                     f"{row['test_s']:.0f} s |")
     return '\n'.join(lines)
 
 
@@ -87,10 +89,13 @@ def plot_training_curves(curves: Mapping[str, Mapping[str, List[tuple]]],
             ax_loss.plot(*zip(*curve['loss']), label=name)
         if curve['val_top1']:
             ax_acc.plot(*zip(*curve['val_top1']), marker='o', label=name)
-    ax_loss.set(xlabel='iteration', ylabel='training loss',
-                title='Training loss')
-    ax_acc.set(xlabel='epoch', ylabel='top-1', ylim=(0, 1.05),
-               title='Validation top-1')
+    ax_loss.set(
+        xlabel='iteration', ylabel='training loss', title='Training loss')
+    ax_acc.set(
+        xlabel='epoch',
+        ylabel='top-1',
+        ylim=(0, 1.05),
+        title='Validation top-1')
     for axis in (ax_loss, ax_acc):
         axis.grid(alpha=0.3)
         axis.legend()
@@ -103,20 +108,24 @@ def plot_training_curves(curves: Mapping[str, Mapping[str, List[tuple]]],
 def plot_confusions(matrices: Mapping[str, np.ndarray],
                     class_names: Sequence[str], out_png: Path) -> Path:
     """One confusion matrix per model (rows: truth, columns: prediction)."""
-    fig, axes = plt.subplots(1, len(matrices),
-                             figsize=(5.2 * len(matrices), 4.8))
+    fig, axes = plt.subplots(
+        1, len(matrices), figsize=(5.2 * len(matrices), 4.8))
     axes = np.atleast_1d(axes)
     for axis, (name, matrix) in zip(axes, matrices.items()):
         axis.imshow(matrix, cmap='Blues')
         for (row, col), count in np.ndenumerate(matrix):
             if count:
-                axis.text(col, row, int(count), ha='center', va='center',
-                          fontsize=7,
-                          color='white' if count > matrix.max() / 2 else
-                          'black')
+                axis.text(
+                    col,
+                    row,
+                    int(count),
+                    ha='center',
+                    va='center',
+                    fontsize=7,
+                    color='white' if count > matrix.max() / 2 else 'black')
         ticks = range(len(class_names))
-        axis.set_xticks(ticks, class_names, rotation=60, ha='right',
-                        fontsize=7)
+        axis.set_xticks(
+            ticks, class_names, rotation=60, ha='right', fontsize=7)
         axis.set_yticks(ticks, class_names, fontsize=7)
         axis.set(title=name, xlabel='predicted', ylabel='true')
     fig.tight_layout()
@@ -125,8 +134,8 @@ def plot_confusions(matrices: Mapping[str, np.ndarray],
     return out_png
 
 
-def plot_cmem_attention(frames: np.ndarray, attention: np.ndarray,
-                        title: str, out_png: Path) -> Path:
+def plot_cmem_attention(frames: np.ndarray, attention: np.ndarray, title: str,
+                        out_png: Path) -> Path:
     """Frames of one clip above CMEM's per-frame channel attention.
 
     Args:
@@ -144,11 +153,13 @@ def plot_cmem_attention(frames: np.ndarray, attention: np.ndarray,
         axis.set_axis_off()
         axis.set_title(f't={t}', fontsize=8)
     axis = fig.add_subplot(grid[1, :])
-    image = axis.imshow(attention.T, aspect='auto', cmap='coolwarm',
-                        vmin=-1, vmax=1)
-    axis.set(xlabel='frame t', ylabel='channel',
-             title='CMEM attention F^s (Eq. 8): >0 enhances, <0 suppresses;'
-             ' last frame has no successor (F = 0)')
+    image = axis.imshow(
+        attention.T, aspect='auto', cmap='coolwarm', vmin=-1, vmax=1)
+    axis.set(
+        xlabel='frame t',
+        ylabel='channel',
+        title='CMEM attention F^s (Eq. 8): >0 enhances, <0 suppresses;'
+        ' last frame has no successor (F = 0)')
     axis.set_xticks(range(num_frames))
     fig.colorbar(image, ax=axis, fraction=0.02)
     fig.suptitle(title)

@@ -10,18 +10,22 @@ type name                 what                             paper
 ``Res2NetIMG``            Res2Net-50/101 with IMG blocks   Fig. 2
 ``ResNetIMG``             MMAction2 ResNet + CMEM/shift    Table 3
 ========================  ===============================  ==============
+
+Temporal layers (the shift, the temporal conv, your own) are chosen by a
+registry config, ``temporal_cfg``: see :mod:`img_mmaction.models.temporal`.
 """
-from .adaptive_shift import AdaptiveShift, tsm_kernel
 from .clim import CLIM
 from .cmem import CMEM
 from .pretrained import (PretrainedMismatchError, load_res2net_imagenet,
                          map_res2net_key)
 from .res2net_img import IMGBottleneck, Res2NetIMG
-from .resnet_img import ResNetIMG
-from .temporal_conv import TemporalConv1d
+from .resnet_img import IMGResNetBottleneck, ResNetIMG
+from .temporal import (SHIFT, AdaptiveShift, TemporalConv1d,
+                       build_temporal_layer, tsm_kernel)
 
 __all__ = [
-    'AdaptiveShift', 'CLIM', 'CMEM', 'IMGBottleneck',
-    'PretrainedMismatchError', 'Res2NetIMG', 'ResNetIMG', 'TemporalConv1d',
-    'load_res2net_imagenet', 'map_res2net_key', 'tsm_kernel'
+    'AdaptiveShift', 'CLIM', 'CMEM', 'IMGBottleneck', 'IMGResNetBottleneck',
+    'PretrainedMismatchError', 'Res2NetIMG', 'ResNetIMG', 'SHIFT',
+    'TemporalConv1d', 'build_temporal_layer', 'load_res2net_imagenet',
+    'map_res2net_key', 'tsm_kernel'
 ]

@@ -1,6 +1,5 @@
 """CMEM: channel attention from short-range motion (paper Sec. 3.1)."""
 from __future__ import annotations
-
 from typing import Optional
 
 import torch
@@ -9,7 +8,9 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmcv.cnn import build_conv_layer, build_norm_layer
 
-from ._segments import check_frames
+from .checks import check_frames
+
+CMEM_INITS = ('random', 'identity')
 
 
 @MODELS.register_module()
@@ -28,7 +29,7 @@ class CMEM(nn.Module):
         F^s  = 2 * sigmoid(conv_exp * F) - 1                  (Eq. 8)
         X^o  = X + X * F^s                                    (Eq. 9)
 
-    Readings of the paper (peers.md):
+    Readings of the paper (all of them: docs/model.md):
 
     * Eq. 3 applies the same ``conv_trans`` to frames t and t-1 with nothing
       between, so it is computed once for all frames and differenced after.
@@ -46,6 +47,12 @@ class CMEM(nn.Module):
       ``2 * sigmoid(bias of conv_exp) - 1``.
     * r, alpha and beta are not given in the paper: arguments, r = 16 as in
       STM/TEA, alpha = beta = 1.
+    * Initialisation is not given either. ``init='random'`` (default) keeps
+      PyTorch's default for all three convolutions; ``init='identity'``
+      zero-initialises ``conv_exp`` (weight and bias), so F^s = 0 and
+      X^o = X at step 0: pretrained features pass unchanged until training
+      moves ``conv_exp`` (our option, the usual start for a residual
+      attention added to pretrained weights).
 
     Args:
         in_channels: Channels C of the input.
@@ -59,16 +66,28 @@ class CMEM(nn.Module):
             (``nn.Conv2d``).
         norm_cfg: Optional norm layer after ``conv_prev``; the paper has
             none. Defaults to None.
+        init: ``'random'`` (PyTorch's default initialisation) or
+            ``'identity'`` (zero ``conv_exp``: the module starts as the
+            identity). Defaults to ``'random'``.
 
     Shapes:
         Input and output: [N*T, C, H, W].
     """
 
-    def __init__(self, in_channels: int, num_segments: int,
-                 reduction: int = 16, alpha: float = 1.0, beta: float = 1.0,
-                 eps: float = 1e-8, conv_cfg: Optional[dict] = None,
-                 norm_cfg: Optional[dict] = None) -> None:
+    def __init__(self,
+                 in_channels: int,
+                 num_segments: int,
+                 reduction: int = 16,
+                 alpha: float = 1.0,
+                 beta: float = 1.0,
+                 eps: float = 1e-8,
+                 conv_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None,
+                 init: str = 'random') -> None:
         super().__init__()
+        if init not in CMEM_INITS:
+            raise ValueError(f'CMEM: init must be one of {CMEM_INITS}, got '
+                             f'{init!r}')
         if in_channels < 1 or num_segments < 1 or reduction < 1:
             raise ValueError(
                 'CMEM needs in_channels, num_segments and reduction >= 1, got '
@@ -81,19 +100,33 @@ class CMEM(nn.Module):
         self.alpha = alpha
         self.beta = beta
         self.eps = eps
+        self.init = init
         reduced = max(in_channels // reduction, 1)
         self.reduced_channels = reduced
         # Eq. 1: conv_prev, 1x1, C -> C/r
-        self.conv_prev = build_conv_layer(conv_cfg, in_channels, reduced, 1,
-                                          bias=False)
-        self.norm_prev = (build_norm_layer(norm_cfg, reduced)[1]
-                          if norm_cfg is not None else nn.Identity())
+        self.conv_prev = build_conv_layer(
+            conv_cfg, in_channels, reduced, 1, bias=False)
+        self.norm_prev = (
+            build_norm_layer(norm_cfg, reduced)[1]
+            if norm_cfg is not None else nn.Identity())
         # Eqs. 3-4: conv_trans, 3x3, shared by frames t and t-1; no bias,
         # which the difference would cancel and the cosine would not.
-        self.conv_trans = build_conv_layer(conv_cfg, reduced, reduced, 3,
-                                           padding=1, bias=False)
+        self.conv_trans = build_conv_layer(
+            conv_cfg, reduced, reduced, 3, padding=1, bias=False)
         # Eq. 8: conv_exp, 1x1, C/r -> C
         self.conv_exp = build_conv_layer(conv_cfg, reduced, in_channels, 1)
+        self.init_weights()
+
+    def init_weights(self) -> None:
+        """Re-applies ``init='identity'`` (after a parent's initialiser).
+
+        MMAction2's ResNet initialises every ``Conv2d`` of the model it
+        contains (Kaiming) when it has no checkpoint; a backbone holding CMEM
+        calls this afterwards, so that the identity start survives.
+        """
+        if self.init == 'identity':
+            nn.init.zeros_(self.conv_exp.weight)
+            nn.init.zeros_(self.conv_exp.bias)
 
     def motion_feature(self, x: torch.Tensor) -> torch.Tensor:
         """Computes F of Eq. 7.

@@ -1,6 +1,5 @@
 """Loads ImageNet Res2Net-50 26w_4s weights into Res2NetIMG, strictly."""
 from __future__ import annotations
-
 import re
 from typing import Dict, List, Optional
 
@@ -13,7 +12,7 @@ _CLIM_KEY = re.compile(r'^(layer\d+\.\d+\.)(convs|bns)\.')
 #: Keys of the official checkpoint that a backbone does not use.
 _CLASSIFIER_KEY = re.compile(r'^fc\.')
 #: Modules that IMG adds to Res2Net; their parameters are new by design.
-_NEW_KEY = re.compile(r'\.(cmem|temporal)\.|\.clim\.temporal\.')
+_NEW_KEY = re.compile(r'\.(cmem|temporal|input_temporal)\.')
 
 
 class PretrainedMismatchError(RuntimeError):
@@ -31,7 +30,8 @@ def map_res2net_key(key: str) -> str:
     return _CLIM_KEY.sub(r'\1clim.\2.', key)
 
 
-def load_res2net_imagenet(model: nn.Module, filename: str,
+def load_res2net_imagenet(model: nn.Module,
+                          filename: str,
                           logger: Optional[MMLogger] = None
                           ) -> Dict[str, List[str]]:
     """Loads an ImageNet Res2Net checkpoint into a Res2NetIMG backbone.
@@ -55,8 +55,7 @@ def load_res2net_imagenet(model: nn.Module, filename: str,
         PretrainedMismatchError: Any other missing key, unexpected key or
             shape mismatch; the message lists them.
     """
-    checkpoint = CheckpointLoader.load_checkpoint(filename,
-                                                  map_location='cpu')
+    checkpoint = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
     if isinstance(checkpoint, dict) and 'state_dict' in checkpoint:
         checkpoint = checkpoint['state_dict']
     source = {map_res2net_key(k): v for k, v in checkpoint.items()}
@@ -71,19 +70,24 @@ def load_res2net_imagenet(model: nn.Module, filename: str,
         if k in target and tuple(v.shape) != tuple(target[k].shape))
     not_loaded = [k for k in target if k not in source]
     new = sorted(k for k in not_loaded if _NEW_KEY.search(f'.{k}'))
-    missing = sorted(k for k in not_loaded if k not in new
-                     and not k.endswith('num_batches_tracked'))
+    missing = sorted(
+        k for k in not_loaded
+        if k not in new and not k.endswith('num_batches_tracked'))
     if unexpected or shape_errors or missing:
         raise PretrainedMismatchError(
             f'{filename} does not fit {type(model).__name__}:\n'
             f'  missing in checkpoint: {missing}\n'
             f'  unexpected in checkpoint: {unexpected}\n'
             f'  shape mismatches: {shape_errors}')
-    model.load_state_dict(
-        {k: v for k, v in source.items() if k in target}, strict=False)
+    model.load_state_dict({
+        k: v
+        for k, v in source.items() if k in target
+    },
+                          strict=False)
     print_log(
         f'Loaded ImageNet Res2Net weights from {filename}: '
         f'{len(source) - len(unused)} tensors loaded; '
         f'{len(new)} new IMG tensors (CMEM / temporal) keep their init: '
-        f'{new}; unused: {unused}', logger=logger or 'current')
+        f'{new}; unused: {unused}',
+        logger=logger or 'current')
     return {'new': new, 'unused': unused}

@@ -1,7 +1,7 @@
 """Res2Net-IMG: Res2Net-50/101 whose bottleneck is 1x1-CMEM-CLIM-1x1."""
 from __future__ import annotations
-
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+import inspect
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -12,43 +12,24 @@ from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ._segments import check_frames
-from .clim import CLIM, TEMPORAL_TYPES, shift_kwargs
+from .checks import check_frames, check_keys, check_kwargs, per_stage
+from .clim import CLIM
 from .cmem import CMEM
 from .pretrained import load_res2net_imagenet
-
-PerStage = Union[bool, str, Sequence]
-
+from .temporal import SHIFT, build_temporal_layer
 
 #: Arguments of CMEM that ``cmem_cfg`` may set.
-CMEM_CFG_KEYS = ('reduction', 'alpha', 'beta', 'eps', 'conv_cfg', 'norm_cfg')
+CMEM_CFG_KEYS = ('reduction', 'alpha', 'beta', 'eps', 'conv_cfg', 'norm_cfg',
+                 'init')
+#: Arguments that ``temporal_cfg`` replaced, and what replaced them.
+RENAMED_ARGS = {
+    'temporal': "temporal_cfg (e.g. dict(type='AdaptiveShift') or None)",
+    'shift_cfg': "temporal_cfg=dict(type='AdaptiveShift', ...)",
+}
 
 
-def per_stage(value: PerStage, num_stages: int, name: str) -> Tuple:
-    """Expands one value to all stages, or checks one value per stage.
-
-    Args:
-        value: A bool / str for every stage, or a sequence of them.
-        num_stages: Number of stages.
-        name: Argument name, for the error message.
-
-    Returns:
-        A tuple of ``num_stages`` values.
-
-    Raises:
-        ValueError: The sequence does not have ``num_stages`` entries.
-    """
-    if isinstance(value, (bool, str)):
-        return (value, ) * num_stages
-    value = tuple(value)
-    if len(value) != num_stages:
-        raise ValueError(f'{name} has {len(value)} entries for {num_stages} '
-                         'stages')
-    return value
-
-
-def check_cmem_cfg(cmem_cfg: Optional[dict]) -> dict:
-    """Returns a copy of ``cmem_cfg``, rejecting keys CMEM does not take.
+def check_cmem_cfg(cmem_cfg: Optional[Mapping]) -> dict:
+    """Returns a copy of ``cmem_cfg``, refusing keys CMEM does not take.
 
     Args:
         cmem_cfg: CMEM arguments, or None.
@@ -59,22 +40,17 @@ def check_cmem_cfg(cmem_cfg: Optional[dict]) -> dict:
     Raises:
         ValueError: A key is not one of ``CMEM_CFG_KEYS``.
     """
-    cmem_cfg = dict(cmem_cfg or {})
-    unknown = sorted(set(cmem_cfg) - set(CMEM_CFG_KEYS))
-    if unknown:
-        raise ValueError(f'cmem_cfg: unknown key(s) {unknown}; allowed: '
-                         f'{list(CMEM_CFG_KEYS)}')
-    return cmem_cfg
+    return check_keys(cmem_cfg, CMEM_CFG_KEYS, 'cmem_cfg')
 
 
 class IMGBottleneck(nn.Module):
     """The IMG motion feature module (Sec. 3.3, Fig. 2).
 
     ``conv1`` (1x1) -> BN -> ReLU -> CMEM -> CLIM -> ``conv3`` (1x1) -> BN,
-    plus the shortcut, then ReLU. With ``with_cmem=False`` and
-    ``temporal='none'`` (or a shift at ``init='identity'``) it computes
-    exactly a Res2Net bottleneck (Bottle2neck); its keys are Bottle2neck's,
-    with ``convs.i`` / ``bns.i`` under ``clim.``.
+    plus the shortcut, then ReLU. With ``with_cmem=False`` and no temporal
+    layer (or a shift at ``init='identity'``) it computes exactly a Res2Net
+    bottleneck (Bottle2neck); its keys are Bottle2neck's, with ``convs.i`` /
+    ``bns.i`` under ``clim.``.
 
     Args:
         inplanes: Input channels.
@@ -89,11 +65,12 @@ class IMGBottleneck(nn.Module):
         first_block: The first block of a stage (Res2Net's 'stage' type).
             Defaults to False.
         with_cmem: Insert CMEM after ``conv1``. Defaults to True.
-        temporal: CLIM's temporal layer: ``'shift'``, ``'conv1d'`` or
-            ``'none'``. Defaults to ``'shift'``.
-        cmem_cfg: Extra CMEM arguments. Defaults to None.
-        shift_cfg: ``shift_div``, ``init``, ``frozen``, ``impl`` of the
-            shift. Defaults to None.
+        cmem_cfg: Extra CMEM arguments (``CMEM_CFG_KEYS``). Defaults to None.
+        temporal_cfg: CLIM's temporal layer (registry config or None).
+            Defaults to ``dict(type='AdaptiveShift')``.
+        input_temporal_cfg: A temporal layer on the block's input, in the
+            residual branch before ``conv1``: TSM's placement, for the TSM
+            baseline; not part of IMG. Defaults to None.
         norm_cfg: Norm layer config. Defaults to None, i.e.
             ``dict(type='BN', requires_grad=True)``.
         with_cp: Gradient checkpointing of the block. Defaults to False.
@@ -105,12 +82,19 @@ class IMGBottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(self, inplanes: int, planes: int, num_segments: int,
-                 stride: int = 1, downsample: Optional[nn.Module] = None,
-                 base_width: int = 26, scales: int = 4,
-                 first_block: bool = False, with_cmem: bool = True,
-                 temporal: str = 'shift', cmem_cfg: Optional[dict] = None,
-                 shift_cfg: Optional[dict] = None,
+    def __init__(self,
+                 inplanes: int,
+                 planes: int,
+                 num_segments: int,
+                 stride: int = 1,
+                 downsample: Optional[nn.Module] = None,
+                 base_width: int = 26,
+                 scales: int = 4,
+                 first_block: bool = False,
+                 with_cmem: bool = True,
+                 cmem_cfg: Optional[Mapping] = None,
+                 temporal_cfg: Optional[Mapping] = SHIFT,
+                 input_temporal_cfg: Optional[Mapping] = None,
                  norm_cfg: Optional[dict] = None,
                  with_cp: bool = False) -> None:
         super().__init__()
@@ -121,25 +105,37 @@ class IMGBottleneck(nn.Module):
                              'gives a slice width of 0')
         channels = width * scales
         self.with_cp = with_cp
+        self.input_temporal = build_temporal_layer(input_temporal_cfg,
+                                                   inplanes, num_segments,
+                                                   'input_temporal_cfg')
         self.conv1 = nn.Conv2d(inplanes, channels, 1, bias=False)
         self.bn1 = build_norm_layer(norm_cfg, channels)[1]
-        self.cmem = (CMEM(channels, num_segments, **check_cmem_cfg(cmem_cfg))
-                     if with_cmem else None)
-        self.clim = CLIM(channels, num_segments, scales=scales, stride=stride,
-                         first_block=first_block, temporal=temporal,
-                         norm_cfg=norm_cfg, **shift_kwargs(shift_cfg))
-        self.conv3 = nn.Conv2d(channels, planes * self.expansion, 1,
-                               bias=False)
+        self.relu1 = nn.ReLU(inplace=True)
+        self.cmem = (
+            CMEM(channels, num_segments, **check_cmem_cfg(cmem_cfg))
+            if with_cmem else nn.Identity())
+        self.clim = CLIM(
+            channels,
+            num_segments,
+            scales=scales,
+            stride=stride,
+            first_block=first_block,
+            temporal_cfg=temporal_cfg,
+            norm_cfg=norm_cfg)
+        self.conv3 = nn.Conv2d(
+            channels, planes * self.expansion, 1, bias=False)
         self.bn3 = build_norm_layer(norm_cfg, planes * self.expansion)[1]
-        self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
+        # The block's output activation; its own module, so that a hook on
+        # ``layerX.Y.relu`` (GradCAM's usual target) sees one call.
+        self.relu = nn.ReLU(inplace=True)
 
     def _residual(self, x: torch.Tensor) -> torch.Tensor:
         """The block before its final ReLU: branch + shortcut."""
-        out = self.relu(self.bn1(self.conv1(x)))
-        if self.cmem is not None:
-            out = self.cmem(out)
-        out = self.bn3(self.conv3(self.clim(out)))
+        out = self.relu1(self.bn1(self.conv1(self.input_temporal(x))))
+        out = self.cmem(out)  # Eqs. 1-9
+        out = self.clim(out)  # Eq. 14
+        out = self.bn3(self.conv3(out))
         identity = x if self.downsample is None else self.downsample(x)
         return out + identity
 
@@ -168,13 +164,14 @@ class Res2NetIMG(BaseModule):
     checkpoint (``conv1``, ``bn1``, ``layerX.Y.{conv1,bn1,conv3,bn3}``,
     ``downsample.{0,1}``) except CLIM's ``convs``/``bns``, which live under
     ``clim.``; :func:`load_res2net_imagenet` maps them and reports the new
-    (CMEM / shift) parameters.
+    (CMEM / temporal) parameters.
 
     Args:
         depth: 50 or 101. Defaults to 50.
         num_segments: Frames per clip T. Defaults to 8.
         base_width: Res2Net base width w. Defaults to 26.
-        scales: Res2Net scale s (CLIM slices). Defaults to 4.
+        scales: Res2Net scale s (CLIM slices); 1 gives ResNet's bottleneck
+            (with ``base_width=64``). Defaults to 4.
         pretrained: Path of an ImageNet Res2Net checkpoint
             (``res2net50_26w_4s-06e79181.pth``), or None. Defaults to None.
         in_channels: Input channels. Defaults to 3.
@@ -183,14 +180,16 @@ class Res2NetIMG(BaseModule):
         stem_channels: Channels of the 7x7 stem. Defaults to 64.
         base_channels: ``planes`` of the first stage. Defaults to 64.
         with_cmem: CMEM on/off, one bool or one per stage. Defaults to True.
-        temporal: CLIM's temporal layer per stage ('shift', 'conv1d',
-            'none'), one value or one per stage. Defaults to 'shift'.
         cmem_cfg: CMEM arguments (``reduction``, ``alpha``, ``beta``,
-            ``eps``, ``conv_cfg``, ``norm_cfg``). Defaults to None, i.e.
-            ``dict(reduction=16, alpha=1.0, beta=1.0)``.
-        shift_cfg: Adaptive shift arguments (``shift_div``, ``init``,
-            ``frozen``, ``impl``). Defaults to None, i.e.
-            ``dict(shift_div=8, init='tsm', frozen=False)``.
+            ``eps``, ``conv_cfg``, ``norm_cfg``, ``init``). Defaults to None,
+            i.e. ``dict(reduction=16, alpha=1.0, beta=1.0, init='random')``.
+        temporal_cfg: CLIM's temporal layer, a registry config or None, one
+            for all stages or a list of one per stage; see
+            :mod:`img_mmaction.models.temporal`. Defaults to
+            ``dict(type='AdaptiveShift')`` (Eq. 13, TSM init, trained).
+        input_temporal_cfg: TSM's placement of a temporal layer, on each
+            block's input (see :class:`IMGBottleneck`); for the TSM baseline.
+            One for all stages or one per stage. Defaults to None.
         norm_cfg: Norm layer config. Defaults to None, i.e.
             ``dict(type='BN', requires_grad=True)``.
         norm_eval: Keep every BN in eval mode while training.
@@ -206,11 +205,9 @@ class Res2NetIMG(BaseModule):
         channels_last: Keep the weights and run the stem and stages in the
             channels_last memory format (the same values, another layout;
             the input may come in either layout and the outputs are
-            returned contiguous). Res2Net's narrow slices (26, 52 channels)
-            run much slower in NCHW on CPU (oneDNN): with it, IMG's
-            forward and training step take ~15% less time there, while
-            TSM-R50 does not gain (``tools/benchmark.py --variants``).
-            Set False for plain NCHW. Defaults to True.
+            returned contiguous). Res2Net's narrow slices run slower in NCHW
+            on CPU (docs/performance.md). Set False for plain NCHW.
+            Defaults to True.
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH)`` is the same as
             ``pretrained=PATH``. Defaults to None.
 
@@ -227,24 +224,91 @@ class Res2NetIMG(BaseModule):
         101: (3, 4, 23, 3),
     }
 
-    def __init__(self, depth: int = 50, num_segments: int = 8,
-                 base_width: int = 26, scales: int = 4,
-                 pretrained: Optional[str] = None, in_channels: int = 3,
-                 num_stages: int = 4, out_indices: Sequence[int] = (3, ),
-                 stem_channels: int = 64, base_channels: int = 64,
-                 with_cmem: PerStage = True, temporal: PerStage = 'shift',
-                 cmem_cfg: Optional[dict] = None,
-                 shift_cfg: Optional[dict] = None,
-                 norm_cfg: Optional[dict] = None, norm_eval: bool = False,
-                 partial_bn: bool = False, frozen_stages: int = -1,
+    def __init__(self,
+                 depth: int = 50,
+                 num_segments: int = 8,
+                 base_width: int = 26,
+                 scales: int = 4,
+                 pretrained: Optional[str] = None,
+                 in_channels: int = 3,
+                 num_stages: int = 4,
+                 out_indices: Sequence[int] = (3, ),
+                 stem_channels: int = 64,
+                 base_channels: int = 64,
+                 with_cmem: Any = True,
+                 cmem_cfg: Optional[Mapping] = None,
+                 temporal_cfg: Any = SHIFT,
+                 input_temporal_cfg: Any = None,
+                 norm_cfg: Optional[dict] = None,
+                 norm_eval: bool = False,
+                 partial_bn: bool = False,
+                 frozen_stages: int = -1,
                  with_cp: bool = False,
                  stage_blocks: Optional[Sequence[int]] = None,
                  channels_last: bool = True,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 **kwargs: Any) -> None:
+        check_kwargs(kwargs,
+                     inspect.signature(Res2NetIMG).parameters, 'Res2NetIMG',
+                     RENAMED_ARGS)
         if init_cfg is not None and init_cfg.get('type') == 'Pretrained':
             pretrained = pretrained or init_cfg['checkpoint']
             init_cfg = None
         super().__init__(init_cfg=init_cfg)
+        self.stage_blocks = self._stage_blocks(depth, num_stages, stage_blocks)
+        if max(out_indices) >= num_stages:
+            raise ValueError(f'out_indices {tuple(out_indices)} exceed the '
+                             f'{num_stages} stages')
+        self.depth = depth
+        self.num_segments = num_segments
+        self.pretrained = pretrained
+        self.out_indices = tuple(out_indices)
+        self.norm_eval = norm_eval
+        self.partial_bn = partial_bn
+        self.frozen_stages = frozen_stages
+        norm_cfg = norm_cfg or dict(type='BN', requires_grad=True)
+        # One value per stage; a misspelt cmem_cfg key fails even in
+        # stages that build no CMEM.
+        self.with_cmem = per_stage(with_cmem, num_stages, 'with_cmem')
+        self.temporal_cfg = per_stage(temporal_cfg, num_stages, 'temporal_cfg')
+        self.input_temporal_cfg = per_stage(input_temporal_cfg, num_stages,
+                                            'input_temporal_cfg')
+        block_cfg = dict(
+            num_segments=num_segments,
+            base_width=base_width,
+            scales=scales,
+            cmem_cfg=check_cmem_cfg(cmem_cfg),
+            norm_cfg=norm_cfg,
+            with_cp=with_cp)
+
+        self._make_stem(in_channels, stem_channels, norm_cfg)
+        inplanes = stem_channels
+        self.res_layers: List[str] = []
+        for index, num_blocks in enumerate(self.stage_blocks):
+            name = f'layer{index + 1}'
+            planes = base_channels * 2**index
+            self.add_module(
+                name,
+                self._make_stage(index, inplanes, planes, num_blocks,
+                                 block_cfg))
+            self.res_layers.append(name)
+            inplanes = planes * IMGBottleneck.expansion
+        self.feat_dim = inplanes
+        self.memory_format = (
+            torch.channels_last if channels_last else torch.contiguous_format)
+        # Only the layout of the 2-D convolutions' weights changes, not
+        # their values: a given seed builds the same network either way,
+        # and state dicts load across layouts (copy_ keeps the destination's
+        # layout). Not self.to(): it fails on 5-D weights (TemporalConv1d).
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                module.to(memory_format=self.memory_format)
+        self._freeze_stages()
+
+    def _stage_blocks(self, depth: int, num_stages: int,
+                      stage_blocks: Optional[Sequence[int]]
+                      ) -> Tuple[int, ...]:
+        """Blocks per stage, from ``stage_blocks`` or ``depth``."""
         if not 1 <= num_stages <= 4:
             raise ValueError(f'num_stages must be 1 to 4, got {num_stages}')
         if stage_blocks is None:
@@ -256,80 +320,60 @@ class Res2NetIMG(BaseModule):
             raise ValueError(f'stage_blocks={tuple(stage_blocks)} must give '
                              f'at least one block to each of the '
                              f'{num_stages} stages')
-        stage_blocks = tuple(stage_blocks)[:num_stages]
-        if max(out_indices) >= num_stages:
-            raise ValueError(f'out_indices {tuple(out_indices)} exceed the '
-                             f'{num_stages} stages')
-        self.depth = depth
-        self.num_segments = num_segments
-        self.pretrained = pretrained
-        self.out_indices = tuple(out_indices)
-        self.stage_blocks = stage_blocks
-        self.with_cmem = per_stage(with_cmem, num_stages, 'with_cmem')
-        self.temporal = per_stage(temporal, num_stages, 'temporal')
-        for value in self.temporal:
-            if value not in TEMPORAL_TYPES:
-                raise ValueError(f'temporal must be one of {TEMPORAL_TYPES}'
-                                 f', got {value!r}')
-        # Fail on a misspelt key even in stages that build no CMEM/shift.
-        cmem_cfg = check_cmem_cfg(cmem_cfg)
-        shift_kwargs(shift_cfg)
-        self.norm_eval = norm_eval
-        self.partial_bn = partial_bn
-        self.frozen_stages = frozen_stages
-        norm_cfg = norm_cfg or dict(type='BN', requires_grad=True)
+        return tuple(stage_blocks)[:num_stages]
 
-        self.conv1 = nn.Conv2d(in_channels, stem_channels, 7, stride=2,
-                               padding=3, bias=False)
+    def _make_stem(self, in_channels: int, stem_channels: int,
+                   norm_cfg: dict) -> None:
+        """Res2Net-50's stem: 7x7 conv (stride 2), BN, ReLU, 3x3 max pool."""
+        self.conv1 = nn.Conv2d(
+            in_channels, stem_channels, 7, stride=2, padding=3, bias=False)
         self.bn1 = build_norm_layer(norm_cfg, stem_channels)[1]
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
 
-        inplanes = stem_channels
-        self.res_layers: List[str] = []
-        for index, num_blocks in enumerate(stage_blocks):
-            planes = base_channels * 2**index
-            stride = 1 if index == 0 else 2
-            downsample = None
-            if stride != 1 or inplanes != planes * IMGBottleneck.expansion:
-                downsample = nn.Sequential(
-                    nn.Conv2d(inplanes, planes * IMGBottleneck.expansion, 1,
-                              stride=stride, bias=False),
-                    build_norm_layer(norm_cfg,
-                                     planes * IMGBottleneck.expansion)[1])
-            blocks = []
-            for block_index in range(num_blocks):
-                blocks.append(IMGBottleneck(
-                    inplanes, planes, num_segments,
-                    stride=stride if block_index == 0 else 1,
-                    downsample=downsample if block_index == 0 else None,
-                    base_width=base_width, scales=scales,
-                    first_block=block_index == 0,
+    def _make_stage(self, index: int, inplanes: int, planes: int,
+                    num_blocks: int, block_cfg: dict) -> nn.Sequential:
+        """One stage: a strided 'stage' block, then ``num_blocks - 1`` more.
+
+        Args:
+            index: Stage index, 0-based (stage 0 has stride 1).
+            inplanes: Channels entering the stage.
+            planes: The stage's base channels; it outputs ``planes * 4``.
+            num_blocks: Blocks in the stage.
+            block_cfg: Arguments shared by every block.
+
+        Returns:
+            The stage.
+        """
+        stride = 1 if index == 0 else 2
+        outplanes = planes * IMGBottleneck.expansion
+        downsample = None
+        if stride != 1 or inplanes != outplanes:
+            downsample = nn.Sequential(
+                nn.Conv2d(inplanes, outplanes, 1, stride=stride, bias=False),
+                build_norm_layer(block_cfg['norm_cfg'], outplanes)[1])
+        blocks = []
+        for block_index in range(num_blocks):
+            first = block_index == 0
+            blocks.append(
+                IMGBottleneck(
+                    inplanes if first else outplanes,
+                    planes,
+                    stride=stride if first else 1,
+                    downsample=downsample if first else None,
+                    first_block=first,
                     with_cmem=self.with_cmem[index],
-                    temporal=self.temporal[index], cmem_cfg=cmem_cfg,
-                    shift_cfg=shift_cfg, norm_cfg=norm_cfg, with_cp=with_cp))
-                inplanes = planes * IMGBottleneck.expansion
-            name = f'layer{index + 1}'
-            self.add_module(name, nn.Sequential(*blocks))
-            self.res_layers.append(name)
-        self.feat_dim = inplanes
-        self.memory_format = (torch.channels_last if channels_last else
-                              torch.contiguous_format)
-        # Only the layout of the 2-D convolutions' weights changes, not
-        # their values: a given seed builds the same network either way,
-        # and state dicts load across layouts (copy_ keeps the destination's
-        # layout). Not self.to(): it fails on 5-D weights (TemporalConv1d).
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                module.to(memory_format=self.memory_format)
-        self._freeze_stages()
+                    temporal_cfg=self.temporal_cfg[index],
+                    input_temporal_cfg=self.input_temporal_cfg[index],
+                    **block_cfg))
+        return nn.Sequential(*blocks)
 
     def init_weights(self) -> None:
         """Loads the ImageNet Res2Net checkpoint when ``pretrained`` is set."""
         super().init_weights()
         if self.pretrained:
-            load_res2net_imagenet(self, self.pretrained,
-                                  logger=MMLogger.get_current_instance())
+            load_res2net_imagenet(
+                self, self.pretrained, logger=MMLogger.get_current_instance())
 
     def forward(self, x: torch.Tensor
                 ) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
@@ -365,7 +409,8 @@ class Res2NetIMG(BaseModule):
             return
         modules = [self.conv1, self.bn1] + [
             getattr(self, name)
-            for name in self.res_layers[:self.frozen_stages]]
+            for name in self.res_layers[:self.frozen_stages]
+        ]
         for module in modules:
             module.eval()
             for param in module.parameters():

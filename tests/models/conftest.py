@@ -1,5 +1,5 @@
-import torch
 import pytest
+import torch
 
 import img_mmaction  # noqa: F401  (registers the models)
 

@@ -27,9 +27,14 @@ class Bottle2neck(nn.Module):
 
     expansion = 4
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1,
-                 downsample: Optional[nn.Module] = None, base_width: int = 26,
-                 scale: int = 4, stage: bool = False) -> None:
+    def __init__(self,
+                 inplanes: int,
+                 planes: int,
+                 stride: int = 1,
+                 downsample: Optional[nn.Module] = None,
+                 base_width: int = 26,
+                 scale: int = 4,
+                 stage: bool = False) -> None:
         super().__init__()
         width = planes * base_width // 64
         self.width, self.scale, self.stage = width, scale, stage
@@ -72,8 +77,10 @@ class Res2Net(nn.Module):
         num_classes: Classifier outputs. Defaults to 1000.
     """
 
-    def __init__(self, layers: Sequence[int] = (3, 4, 6, 3),
-                 base_channels: int = 64, stem_channels: int = 64,
+    def __init__(self,
+                 layers: Sequence[int] = (3, 4, 6, 3),
+                 base_channels: int = 64,
+                 stem_channels: int = 64,
                  num_classes: int = 1000) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, stem_channels, 7, 2, 3, bias=False)
@@ -87,11 +94,13 @@ class Res2Net(nn.Module):
             downsample = nn.Sequential(
                 nn.Conv2d(inplanes, planes * 4, 1, stride, bias=False),
                 nn.BatchNorm2d(planes * 4))
-            modules = [Bottle2neck(inplanes, planes, stride, downsample,
-                                   stage=True)]
+            modules = [
+                Bottle2neck(inplanes, planes, stride, downsample, stage=True)
+            ]
             inplanes = planes * 4
-            modules += [Bottle2neck(inplanes, planes)
-                        for _ in range(blocks - 1)]
+            modules += [
+                Bottle2neck(inplanes, planes) for _ in range(blocks - 1)
+            ]
             setattr(self, f'layer{index + 1}', nn.Sequential(*modules))
         self.fc = nn.Linear(inplanes, num_classes)
 

@@ -1,10 +1,11 @@
-"""AdaptiveShift (Eq. 13) and TemporalConv1d against TSM and the equations."""
+"""AdaptiveShift (Eq. 13) against TSM's shift and the equation."""
 import pytest
 import torch
 from mmaction.models.backbones.resnet_tsm import TemporalShift
 
-from img_mmaction.models import AdaptiveShift, TemporalConv1d
-from img_mmaction.models.adaptive_shift import _ShiftFunction, tsm_kernel
+from img_mmaction.models import AdaptiveShift
+from img_mmaction.models.temporal.adaptive_shift import (_ShiftFunction,
+                                                         tsm_kernel)
 
 T = 4
 
@@ -27,9 +28,10 @@ LAYOUTS = [torch.contiguous_format, torch.channels_last]
 @pytest.mark.parametrize('layout', LAYOUTS, ids=['nchw', 'channels_last'])
 @pytest.mark.parametrize('impl', ['sum', 'conv1d'])
 @pytest.mark.parametrize('channels,shift_div', [(16, 8), (26, 8), (12, 4)])
-def test_tsm_init_equals_mmaction_temporal_shift(
-        impl: str, channels: int, shift_div: int,
-        layout: torch.memory_format) -> None:
+def test_tsm_init_equals_mmaction_temporal_shift(impl: str, channels: int,
+                                                 shift_div: int,
+                                                 layout: torch.memory_format
+                                                 ) -> None:
     """Forward and input gradient equal MMAction2's TemporalShift exactly.
 
     Integer-valued inputs and output gradients make every sum exact, so
@@ -41,10 +43,12 @@ def test_tsm_init_equals_mmaction_temporal_shift(
     grad = torch.randint(-8, 9, x.shape).float()
     ours_x = x.clone(memory_format=layout).requires_grad_(True)
     ref_x = x.clone().requires_grad_(True)
-    ours = AdaptiveShift(channels, T, shift_div=shift_div, init='tsm',
-                         impl=impl)(ours_x)
-    ref = TemporalShift(torch.nn.Identity(), num_segments=T,
-                        shift_div=shift_div)(ref_x)
+    ours = AdaptiveShift(
+        channels, T, shift_div=shift_div, init='tsm', impl=impl)(
+            ours_x)
+    ref = TemporalShift(
+        torch.nn.Identity(), num_segments=T, shift_div=shift_div)(
+            ref_x)
     assert torch.equal(ours, ref)
     if impl == 'sum':  # no copy into another layout
         assert ours.is_contiguous(memory_format=layout)
@@ -57,8 +61,9 @@ def test_tsm_init_forward_and_gradient_are_exact_on_general_floats() -> None:
     channels, shift_div = 16, 8
     x = torch.randn(3 * T, channels, 4, 5, requires_grad=True)
     out = AdaptiveShift(channels, T, shift_div=shift_div)(x)
-    ref = TemporalShift(torch.nn.Identity(), num_segments=T,
-                        shift_div=shift_div)(x.detach())
+    ref = TemporalShift(
+        torch.nn.Identity(), num_segments=T, shift_div=shift_div)(
+            x.detach())
     assert torch.equal(out, ref)
     grad = torch.randn_like(out)
     out.backward(grad)
@@ -104,12 +109,10 @@ def test_both_implementations_equal_eq13_in_value_and_gradient(
         torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
     # The kernel's gradient, by the chain rule on Eq. 13's sum.
     clips, g = x.view(n, T, c, -1), grad.view(n, T, c, -1)
-    expected_w = torch.stack([
-        (g[:, 1:] * clips[:, :-1]).sum((0, 1, 3)),
-        (g * clips).sum((0, 1, 3)),
-        (g[:, :-1] * clips[:, 1:]).sum((0, 1, 3))], 1)
-    torch.testing.assert_close(results[0][2], expected_w, rtol=1e-4,
-                               atol=1e-4)
+    expected_w = torch.stack([(g[:, 1:] * clips[:, :-1]).sum((0, 1, 3)),
+                              (g * clips).sum((0, 1, 3)),
+                              (g[:, :-1] * clips[:, 1:]).sum((0, 1, 3))], 1)
+    torch.testing.assert_close(results[0][2], expected_w, rtol=1e-4, atol=1e-4)
 
 
 def test_hand_written_backward_passes_gradcheck() -> None:
@@ -118,8 +121,7 @@ def test_hand_written_backward_passes_gradcheck() -> None:
     weight = torch.randn(3, 3, dtype=torch.double, requires_grad=True)
     assert torch.autograd.gradcheck(_ShiftFunction.apply, (x, weight, None))
     # channels_last frames view [N, T, H, W*C], W = 2
-    rows = torch.randn(2, T, 3, 2 * 3, dtype=torch.double,
-                       requires_grad=True)
+    rows = torch.randn(2, T, 3, 2 * 3, dtype=torch.double, requires_grad=True)
     assert torch.autograd.gradcheck(_ShiftFunction.apply, (rows, weight, 2))
 
 
@@ -154,37 +156,13 @@ def test_shift_rejects_bad_arguments(kwargs: dict, match: str) -> None:
         AdaptiveShift(num_segments=T, **kwargs)
 
 
-# -- TemporalConv1d ----------------------------------------------------
-def test_temporal_conv_identity_init_and_dense_reference() -> None:
-    x = torch.randn(2 * T, 6, 3, 3)
-    module = TemporalConv1d(6, T)
-    torch.testing.assert_close(module(x), x)
-    torch.nn.init.normal_(module.conv.weight)
-    w = module.conv.weight[:, :, :, 0, 0]  # [C_out, C_in, 3]
-    clips = x.view(2, T, 6, 3, 3)
-    expected = torch.zeros_like(clips)
-    for t in range(T):
-        for k, dt in enumerate((-1, 0, 1)):
-            if 0 <= t + dt < T:
-                expected[:, t] += torch.einsum('oc,nchw->nohw', w[:, :, k],
-                                               clips[:, t + dt])
-    torch.testing.assert_close(module(x), expected.view_as(x), rtol=1e-5,
-                               atol=1e-5)
-    # Dense, not depthwise: output channel 0 of frame 1 sees input
-    # channel 5 of frame 0.
-    y = x.clone()
-    y.view(2, T, 6, 3, 3)[:, 0, 5] += 1
-    diff = (module(y) - module(x)).view(2, T, 6, 3, 3)
-    assert diff[:, 1, 0].abs().sum() > 0
-
-
-@pytest.mark.parametrize('module', [
-    lambda: AdaptiveShift(16, T), lambda: AdaptiveShift(16, T, impl='conv1d'),
-    lambda: TemporalConv1d(16, T)])
-def test_batch_not_multiple_of_segments_raises(module) -> None:
-    with pytest.raises(ValueError, match=r'batch of 6 frames is not a '
-                       r'multiple of num_segments=4'):
-        module()(torch.randn(6, 16, 4, 4))
+@pytest.mark.parametrize('impl', ['sum', 'conv1d'])
+def test_batch_not_multiple_of_segments_raises(impl: str) -> None:
+    with pytest.raises(
+            ValueError,
+            match=r'batch of 6 frames is not a '
+            r'multiple of num_segments=4'):
+        AdaptiveShift(16, T, impl=impl)(torch.randn(6, 16, 4, 4))
 
 
 @pytest.mark.parametrize('impl', ['sum', 'conv1d'])
@@ -192,7 +170,7 @@ def test_shift_accepts_a_non_contiguous_channel_slice(impl: str) -> None:
     module = AdaptiveShift(8, T, shift_div=4, init='random', impl=impl)
     x = torch.randn(2 * T, 16, 3, 3)[:, 4:12]  # as torch.split gives
     assert not x.is_contiguous()
-    torch.testing.assert_close(module(x),
-                               module(x.contiguous()), rtol=0, atol=0)
-    torch.testing.assert_close(module(x),
-                               eq13_reference(module.weight.detach(), x))
+    torch.testing.assert_close(
+        module(x), module(x.contiguous()), rtol=0, atol=0)
+    torch.testing.assert_close(
+        module(x), eq13_reference(module.weight.detach(), x))

@@ -1,8 +1,0 @@
-# Table 4, structure (a): CLIM conv group = 3x3 conv + plain dense 1D
-# temporal conv; no CMEM (Fig. 8).
-# Recipe: the SthV1 IMG recipe (50 epochs, SGD lr 0.01 @ batch 32).
-_base_ = '../img/img_imagenet-pretrained-res2net50-w26-s4_8xb4-1x1x8-50e_sthv1-rgb.py'
-
-model = dict(
-    backbone=dict(with_cmem=False, temporal='conv1d',
-                  shift_cfg=dict(shift_div=8, init='tsm', frozen=False)))

@@ -1,0 +1,1 @@
+"""Deployment: ONNX export of a recognizer."""
