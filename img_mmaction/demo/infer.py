@@ -6,9 +6,10 @@ Command::
         [--label-map labels.txt] [--topk 5] [--device cpu]
 
 INPUT is a video file (decoded by decord) or a folder of frames (``*.jpg`` or
-``*.png``, sorted by name). The recipe's ``test_pipeline`` is used, as
-``mim test`` uses it, and printed; for a frame folder its video decoding
-steps are swapped for ``RawFrameDecode``. Nothing here guesses:
+``*.png``, sorted by name). The pipeline ``mim test`` uses, the recipe's
+``test_dataloader.dataset.pipeline``, is used and printed; for a frame
+folder its video decoding steps are swapped for ``RawFrameDecode``.
+Nothing here guesses:
 
 * the checkpoint must fit the recipe's model tensor for tensor, or the
   command fails listing every missing, unexpected or reshaped tensor;
@@ -154,15 +155,19 @@ def predict(config: str,
     if topk < 1:
         raise InferenceInputError(f'--topk must be >= 1, got {topk}')
     cfg = Config.fromfile(config)
+    # What `mim test` runs: the test dataloader's pipeline (a recipe's
+    # `test_pipeline` variable may have been left behind by an override).
+    pipeline = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
     if path.is_dir():
-        cfg.test_pipeline = _rawframe_pipeline(
-            copy.deepcopy(cfg.test_pipeline))
+        pipeline = _rawframe_pipeline(pipeline)
         sample = _frame_folder_sample(path)
     else:
         sample = str(path)
+    cfg.test_pipeline = pipeline  # what inference_recognizer reads
     if verbose:
-        print('test_pipeline (from the recipe):')
-        for step in cfg.test_pipeline:
+        print('test pipeline (test_dataloader.dataset.pipeline, as in '
+              'mim test):')
+        for step in pipeline:
             print(f'  {dict(step)}')
     model = init_recognizer(cfg, None, device='cpu')
     load_checkpoint_strictly(model, checkpoint)

@@ -100,15 +100,28 @@ def run_infer(*args: str) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
-def test_infer_prints_the_recipes_test_pipeline(demo_checkpoint: Path) -> None:
+def test_infer_uses_and_prints_the_pipeline_mim_test_uses(
+        demo_checkpoint: Path, tmp_path: Path) -> None:
+    """A leaf that overrides only the test loader's pipeline (leaving the
+    ``test_pipeline`` variable of its base behind): infer follows the
+    loader, as ``mim test`` does."""
+    leaf = tmp_path / 'crop48.py'
+    leaf.write_text(
+        f"_base_ = '{IMG_CONFIG}'\n"
+        "test_dataloader = dict(dataset=dict(pipeline=[\n"
+        "    dict(type='DecordInit'),\n"
+        "    dict(type='SampleFrames', clip_len=1, frame_interval=1,\n"
+        "         num_clips=8, test_mode=True),\n"
+        "    dict(type='DecordDecode'),\n"
+        "    dict(type='CenterCrop', crop_size=48),\n"
+        "    dict(type='FormatShape', input_format='NCHW'),\n"
+        "    dict(type='PackActionInputs')]))\n")
     result = run_infer(
-        str(IMG_CONFIG), str(demo_checkpoint), str(_sample_video()), '--topk',
-        '2')
+        str(leaf), str(demo_checkpoint), str(_sample_video()), '--topk', '2')
     assert result.returncode == 0, result.stderr[-3000:]
-    cfg = Config.fromfile(str(IMG_CONFIG))
-    printed = result.stdout.split('test_pipeline (from the recipe):')[1]
-    for step in cfg.test_pipeline:
-        assert str(dict(step)) in printed
+    printed = result.stdout.split('as in mim test):')[1]
+    assert "'crop_size': 48" in printed and "'crop_size': 56" not in printed
+    assert Config.fromfile(str(leaf)).test_pipeline[3]['crop_size'] == 56
 
 
 def test_checkpoint_of_another_architecture_is_refused(tmp_path: Path) -> None:
