@@ -41,3 +41,11 @@ test-fast: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# The prepared GPU check (docs/gpu.md): installs the wheels of wheels/ into a
+# temporary path, runs the CUDA tests and the GPU benchmark, writes
+# gpu_check.json and gpu_check.log to $OUT (else gpu_check_out/). No venv:
+# the device has its own torch and no registry. Without CUDA: CPU fallback.
+.PHONY: gpu-check
+gpu-check:
+	bash tools/gpu/check.sh

@@ -3,21 +3,32 @@
 All models run in ONE process on the same input, alternating model by model
 in every repetition so that drift (thermal, other load) hits them equally.
 
-* forward: eval mode, ``torch.no_grad``, median of ``--repeats`` after
-  ``--warmup`` runs;
-* train step: train mode, forward + cross-entropy + backward, median;
-* memory: on CUDA the peak allocated memory of a train step; on CPU the
-  memory autograd keeps for backward in a train step, i.e. the storages
-  of the saved tensors, each once, parameters excluded (the part of
-  training memory that depends on the architecture; weights and gradients
-  are ``params * 4`` bytes each);
+* forward: eval mode, ``torch.no_grad``, on ``--infer-batch`` clips
+  (default: ``--batch``), median of ``--repeats`` after ``--warmup`` runs;
+  ``--infer-batch 1`` is the inference latency of one clip;
+* train step: train mode, forward + cross-entropy + backward on ``--batch``
+  clips, median, and the training throughput ``--batch / step`` in clips/s.
+  With ``--amp`` the forward runs under autocast (fp16 on CUDA, bf16 on
+  CPU) and the backward follows it, without a GradScaler (loss scaling is
+  one multiplication and does not change the timing);
+* on CUDA every timed call ends with ``torch.cuda.synchronize``;
+  ``--cudnn-benchmark`` lets cuDNN pick its fastest algorithms first;
+* memory: on CUDA the peak memory a train step allocates above what was
+  allocated before it (the models' weights and the inputs): activations,
+  gradients, autocast copies and workspaces; on CPU the memory autograd
+  keeps for backward in a train step, i.e. the storages of the saved
+  tensors, each once, parameters excluded (the part of training memory
+  that depends on the architecture; weights and gradients are
+  ``params * 4`` bytes each);
 * FLOPs and params: mmengine's counter on one clip (as ``mim run mmaction
   get_flops``);
 * ``--variants`` adds IMG with CMEM off, with the shift off, with both
   off (plain Res2Net-50, TSN-style), and IMG with its backbone in NCHW
   (``channels_last=False``): where IMG's cost over TSM comes from;
 * ``--profile N`` prints, for each model, the N operators with the most
-  self CPU time in 3 forward passes (torch.profiler).
+  self time in 3 calls (torch.profiler): CPU time on the CPU, GPU kernel
+  time on CUDA; of the forward, or of the train step with
+  ``--profile-step train``.
 
 Denormal floats are flushed: randomly initialised deep nets otherwise hit
 denormals on CPU and some models slow down five-fold for no architectural
@@ -26,7 +37,8 @@ reason.
 Usage::
 
     python tools/benchmarks/speed.py          # CPU, batch 1, 2 threads
-    python tools/benchmarks/speed.py --device cuda --amp --channels-last
+    python tools/benchmarks/speed.py --device cuda --amp --channels-last \
+        --batch 8 --infer-batch 1 --cudnn-benchmark
     python tools/benchmarks/speed.py --batch 2 --threads 2 --json bench.json
     python tools/benchmarks/speed.py --variants --profile 12
 """
@@ -137,25 +149,56 @@ def saved_activation_bytes(step: Callable[[], None],
     return sum(storages.values())
 
 
-def top_ops(fn: Callable[[], None], rows: int, runs: int = 3) -> str:
+def top_ops(fn: Callable[[], None],
+            rows: int,
+            runs: int = 3,
+            device: Optional[torch.device] = None) -> str:
     """Profiles ``runs`` calls of ``fn`` with torch.profiler.
 
     Args:
         fn: The call to profile.
         rows: Operators listed.
         runs: Calls profiled. Defaults to 3.
+        device: Where ``fn`` runs; on CUDA the GPU kernels are recorded
+            too and sorted by their own GPU time. Defaults to None (CPU).
 
     Returns:
-        The table of the ``rows`` operators with the most self CPU time.
+        The table of the ``rows`` operators with the most self time.
     """
     from torch.profiler import ProfilerActivity, profile
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
+    on_cuda = device is not None and device.type == 'cuda'
+    activities = [ProfilerActivity.CPU]
+    if on_cuda:
+        activities.append(ProfilerActivity.CUDA)
+    with profile(activities=activities) as prof:
         for _ in range(runs):
             fn()
+        if on_cuda:
+            torch.cuda.synchronize()
     return prof.key_averages().table(
-        sort_by='self_cpu_time_total',
+        sort_by='self_device_time_total' if on_cuda else 'self_cpu_time_total',
         row_limit=rows,
         max_name_column_width=36)
+
+
+def environment(device: torch.device) -> Dict[str, Optional[str]]:
+    """Versions and device of a run, for its JSON.
+
+    Args:
+        device: The device measured.
+
+    Returns:
+        Python, torch, CUDA and cuDNN versions, the device's name.
+    """
+    on_cuda = device.type == 'cuda'
+    return dict(
+        python=platform.python_version(),
+        torch=torch.__version__,
+        cuda=torch.version.cuda,
+        cudnn=str(torch.backends.cudnn.version()) if on_cuda else None,
+        device=torch.cuda.get_device_name(device) if on_cuda else 'cpu',
+        machine=platform.machine(),
+        processor=platform.processor() or None)
 
 
 def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
@@ -165,17 +208,23 @@ def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
         args: The parsed command line (see :func:`main`).
 
     Returns:
-        Per model: ``gflops``, ``mparams``, ``forward_s``, ``train_step_s``,
-        ``peak_mem_mib`` (CUDA) or ``saved_act_mib`` (CPU), and the ratios
-        ``forward_vs_tsm``, ``train_vs_tsm``.
+        Per model: ``gflops``, ``mparams``, ``forward_s`` (on
+        ``forward_batch`` clips), ``train_step_s`` (on ``train_batch``
+        clips), ``train_clips_per_s``, ``peak_mem_mib`` (CUDA) or
+        ``saved_act_mib`` (CPU), and the ratios ``forward_vs_tsm``,
+        ``train_vs_tsm``.
 
     Raises:
         ValueError: A size, count or thread number is below 1 (warm-up
             below 0).
     """
-    for name in ('batch', 'segments', 'size', 'threads', 'repeats'):
+    if args.infer_batch is None:
+        args.infer_batch = args.batch
+    for name in ('batch', 'infer_batch', 'segments', 'size', 'threads',
+                 'repeats'):
         if getattr(args, name) < 1:
-            raise ValueError(f'--{name} must be >= 1, got '
+            flag = name.replace('_', '-')
+            raise ValueError(f'--{flag} must be >= 1, got '
                              f'{getattr(args, name)}')
     if args.warmup < 0:
         raise ValueError(f'--warmup must be >= 0, got {args.warmup}')
@@ -185,8 +234,11 @@ def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
     if device.type == 'cpu':
         torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
+    if device.type == 'cuda':
+        torch.backends.cudnn.benchmark = args.cudnn_benchmark
     shape = (args.batch, args.segments, 3, args.size, args.size)
     inputs = torch.randn(shape, device=device)
+    infer_inputs = torch.randn((args.infer_batch, ) + shape[1:], device=device)
     labels = torch.randint(0, 174, (args.batch, ), device=device)
     autocast = torch.autocast(
         device.type,
@@ -214,7 +266,7 @@ def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
     def forward(model: torch.nn.Module) -> None:
         model.eval()
         with torch.no_grad(), autocast:
-            model.extract_feat(inputs, stage='head')
+            model.extract_feat(infer_inputs, stage='head')
 
     def train_step(model: torch.nn.Module) -> None:
         model.train()
@@ -249,23 +301,30 @@ def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
             samples[name]['forward'].append(timed(lambda: forward(model)))
             samples[name]['train'].append(timed(lambda: train_step(model)))
     for name, model in models.items():
-        results[name]['forward_s'] = statistics.median(
-            samples[name]['forward'])
-        results[name]['train_step_s'] = statistics.median(
-            samples[name]['train'])
+        row = results[name]
+        row['forward_s'] = statistics.median(samples[name]['forward'])
+        row['forward_batch'] = args.infer_batch
+        row['train_step_s'] = statistics.median(samples[name]['train'])
+        row['train_batch'] = args.batch
+        row['train_clips_per_s'] = args.batch / row['train_step_s']
         if device.type == 'cuda':
-            torch.cuda.reset_peak_memory_stats()
+            torch.cuda.synchronize()
+            resident = torch.cuda.memory_allocated(device)
+            torch.cuda.reset_peak_memory_stats(device)
             train_step(model)
-            results[name]['peak_mem_mib'] = \
-                torch.cuda.max_memory_allocated() / 2**20
+            torch.cuda.synchronize()
+            row['peak_mem_mib'] = (torch.cuda.max_memory_allocated(device) -
+                                   resident) / 2**20
         else:
-            results[name]['saved_act_mib'] = saved_activation_bytes(
+            row['saved_act_mib'] = saved_activation_bytes(
                 lambda: train_step(model), model) / 2**20
     if args.profile:
+        step = forward if args.profile_step == 'forward' else train_step
+        kind = 'GPU kernel' if device.type == 'cuda' else 'CPU'
         for name, model in models.items():
-            print(f'## {name}: top {args.profile} operators by self CPU '
-                  'time, 3 forward passes')
-            print(top_ops(lambda: forward(model), args.profile))
+            print(f'## {name}: top {args.profile} operators by self {kind} '
+                  f'time, 3 calls of the {args.profile_step} step')
+            print(top_ops(lambda: step(model), args.profile, device=device))
     reference = results['TSM-R50']
     for row in results.values():
         row['forward_vs_tsm'] = row['forward_s'] / reference['forward_s']
@@ -289,22 +348,22 @@ def format_table(results: Dict[str, Dict[str, float]]) -> str:
                    'saved activations (MiB)')
     lines = [
         f'| model | GFLOPs | params (M) | forward (s) | train step (s) '
-        f'| {memory_name} | forward / TSM | train / TSM |',
-        '|---|---|---|---|---|---|---|---|'
+        f'| train clips/s | {memory_name} | forward / TSM | train / TSM |',
+        '|---|---|---|---|---|---|---|---|---|'
     ]
     for name, r in results.items():
         lines.append(f"| {name} | {r['gflops']:.2f} | {r['mparams']:.2f} | "
-                     f"{r['forward_s']:.3f} | {r['train_step_s']:.3f} | "
-                     f"{r[memory_key]:.0f} | {r['forward_vs_tsm']:.3f} | "
-                     f"{r['train_vs_tsm']:.3f} |")
+                     f"{r['forward_s']:.4f} | {r['train_step_s']:.4f} | "
+                     f"{r['train_clips_per_s']:.2f} | {r[memory_key]:.0f} | "
+                     f"{r['forward_vs_tsm']:.3f} | {r['train_vs_tsm']:.3f} |")
     return '\n'.join(lines)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
-    """Parses the command line, measures, prints the table, writes JSON.
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of the benchmark.
 
-    Args:
-        argv: Command-line arguments. Defaults to None (``sys.argv``).
+    Returns:
+        The parser.
     """
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--device', default='cpu')
@@ -312,7 +371,12 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         '--batch',
         type=int,
         default=1,
-        help='clips per batch (each of --segments frames)')
+        help='clips per training batch (each of --segments frames)')
+    parser.add_argument(
+        '--infer-batch',
+        type=int,
+        default=None,
+        help='clips per forward (default: --batch; 1 for the latency)')
     parser.add_argument('--segments', type=int, default=8)
     parser.add_argument('--size', type=int, default=224)
     parser.add_argument('--threads', type=int, default=2)
@@ -324,6 +388,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         help='autocast (fp16 on CUDA, bf16 on CPU)')
     parser.add_argument('--channels-last', action='store_true')
     parser.add_argument(
+        '--cudnn-benchmark',
+        action='store_true',
+        help='torch.backends.cudnn.benchmark (CUDA only)')
+    parser.add_argument(
         '--variants',
         action='store_true',
         help='also IMG without CMEM / shift / both')
@@ -332,17 +400,53 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         type=int,
         default=0,
         metavar='N',
-        help='print the top N operators of each forward')
+        help='print the top N operators of each model')
+    parser.add_argument(
+        '--profile-step',
+        choices=('forward', 'train'),
+        default='forward',
+        help='what --profile records (default: forward)')
     parser.add_argument('--json', default=None, help='also write JSON here')
-    args = parser.parse_args(argv)
+    return parser
+
+
+def title(args: argparse.Namespace) -> str:
+    """The line that heads the table: shapes, device, precision, versions.
+
+    Args:
+        args: The parsed command line, after :func:`measure`.
+
+    Returns:
+        The line.
+    """
+    clip = f'{args.segments}x3x{args.size}x{args.size}'
+    return (f'# train {args.batch}x{clip}, forward {args.infer_batch}x{clip}'
+            f', {args.device}, {args.threads} threads, amp={args.amp}, '
+            f'channels_last={args.channels_last}, torch {torch.__version__}, '
+            f'{platform.machine()}')
+
+
+def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
+    """Parses the command line, measures, prints the table, writes JSON.
+
+    Args:
+        argv: Command-line arguments. Defaults to None (``sys.argv``).
+
+    Returns:
+        The report: ``args``, ``environment`` and ``results``.
+    """
+    args = build_parser().parse_args(argv)
     results = measure(args)
-    print(f'# {args.batch}x{args.segments}x3x{args.size}x{args.size}, '
-          f'{args.device}, {args.threads} threads, amp={args.amp}, '
-          f'torch {torch.__version__}, {platform.machine()}')
+    print(title(args))
     print(format_table(results))
+    report = dict(
+        args=vars(args),
+        environment=environment(torch.device(args.device)),
+        results=results)
     if args.json:
         with open(args.json, 'w') as handle:
-            json.dump(dict(args=vars(args), results=results), handle, indent=2)
+            json.dump(report, handle, indent=2)
+    return report
 
 
 if __name__ == '__main__':

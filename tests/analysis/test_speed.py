@@ -29,10 +29,12 @@ def test_benchmark_table_and_json(tmp_path: Path,
                                   capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / 'bench.json'
     benchmark.main([
-        '--size', '32', '--warmup', '0', '--repeats', '1', '--json',
+        '--size', '32', '--batch', '2', '--infer-batch', '1', '--warmup', '0',
+        '--repeats', '1', '--json',
         str(out)
     ])
-    results = json.loads(out.read_text())['results']
+    report = json.loads(out.read_text())
+    results = report['results']
     assert list(results) == ['IMG-Res2Net50', 'TSM-R50', 'TSN-R50']
     tsm, tsn, img = (
         results[k] for k in ('TSM-R50', 'TSN-R50', 'IMG-Res2Net50'))
@@ -44,10 +46,24 @@ def test_benchmark_table_and_json(tmp_path: Path,
     assert tsm['forward_vs_tsm'] == tsm['train_vs_tsm'] == 1.0
     assert img['forward_vs_tsm'] == pytest.approx(img['forward_s'] /
                                                   tsm['forward_s'])
+    for row in results.values():
+        assert row['forward_batch'] == 1 and row['train_batch'] == 2
+        assert row['train_clips_per_s'] == pytest.approx(2 /
+                                                         row['train_step_s'])
     # TSM keeps its shifted copies for backward; TSN does not shift.
     assert tsm['saved_act_mib'] > tsn['saved_act_mib'] > 0
-    table = capsys.readouterr().out
-    assert table.count('\n| ') == 4  # header + 3 models
+    assert report['environment']['torch'] == torch.__version__
+    assert report['environment']['device'] == 'cpu'
+    printed = capsys.readouterr().out
+    assert printed.count('\n| ') == 4  # header + 3 models
+    assert 'train 2x8x3x32x32, forward 1x8x3x32x32' in printed
+
+
+def test_top_ops_lists_the_operators_of_a_call() -> None:
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU())
+    table = benchmark.top_ops(lambda: model(torch.randn(4, 8)), rows=20)
+    assert 'Self CPU' in table
+    assert 'aten::addmm' in table and 'aten::relu' in table
 
 
 def test_benchmark_keeps_each_model_in_its_own_layout() -> None:
@@ -71,3 +87,5 @@ def test_benchmark_keeps_each_model_in_its_own_layout() -> None:
 def test_benchmark_rejects_bad_arguments() -> None:
     with pytest.raises(ValueError, match='--repeats must be >= 1'):
         benchmark.main(['--repeats', '0'])
+    with pytest.raises(ValueError, match='--infer-batch must be >= 1'):
+        benchmark.main(['--infer-batch', '0'])

@@ -1,0 +1,96 @@
+"""analysis.gpu_check: the stages, their budget, the report."""
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from img_mmaction.analysis import gpu_check
+
+JUNIT = '''<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest">
+<testcase classname="tests.models.test_cuda" name="test_a" time="0.1"/>
+<testcase classname="tests.models.test_cuda" name="test_b" time="0.1">
+<failure message="assert 0.2 &lt; 0.1">long text</failure></testcase>
+<testcase classname="tests.engine.test_cuda_training" name="test_c">
+<skipped type="pytest.skip" message="needs a CUDA device">x</skipped>
+</testcase>
+<testcase classname="tests.engine.test_cuda_training" name="test_d">
+<error message="fixture failed">y</error></testcase>
+</testsuite></testsuites>
+'''
+
+
+def quiet_log() -> gpu_check.Log:
+    return gpu_check.Log(io.StringIO())
+
+
+def test_junit_summary_counts_and_names_the_failures(tmp_path: Path) -> None:
+    path = tmp_path / 'junit.xml'
+    path.write_text(JUNIT)
+    summary = gpu_check.junit_summary(path)
+    assert summary['counts'] == dict(passed=1, failed=1, errors=1, skipped=1)
+    assert summary['failures'] == [
+        dict(
+            test='tests.models.test_cuda::test_b',
+            kind='failure',
+            message='assert 0.2 < 0.1'),
+        dict(
+            test='tests.engine.test_cuda_training::test_d',
+            kind='error',
+            message='fixture failed')
+    ]
+    assert summary['skip_reasons'] == {'needs a CUDA device': 1}
+
+
+def test_targets_are_img_over_tsm_at_most_1_15() -> None:
+    results = {
+        'IMG-Res2Net50': dict(train_vs_tsm=1.2, forward_vs_tsm=1.1),
+        'TSM-R50': dict(train_vs_tsm=1.0, forward_vs_tsm=1.0)
+    }
+    assert gpu_check.target_verdicts(results) == {
+        'train_vs_tsm': dict(ratio=1.2, limit=1.15, met=False),
+        'forward_vs_tsm': dict(ratio=1.1, limit=1.15, met=True),
+    }
+
+
+def test_run_stage_reports_ok_failed_and_timeout() -> None:
+    log = quiet_log()
+    python = sys.executable
+    ok = gpu_check.run_stage('s', [python, '-c', 'print(42)'], 30, log)
+    assert ok['status'] == 'ok' and ok['returncode'] == 0
+    assert '42' in log.handle.getvalue()
+    failed = gpu_check.run_stage('s', [python, '-c', 'raise SystemExit(3)'],
+                                 30, log)
+    assert failed['status'] == 'failed' and failed['returncode'] == 3
+    slow = gpu_check.run_stage(
+        's',
+        [python, '-c', 'import time; print(1, flush=True); '
+         'time.sleep(30)'], 1.5, log)
+    assert slow['status'] == 'timeout' and slow['returncode'] is None
+    assert gpu_check.exit_status(dict(stages=dict(a=ok))) == 0
+    assert gpu_check.exit_status(dict(stages=dict(a=ok, b=slow))) == 1
+
+
+def test_a_stage_without_budget_is_skipped_and_says_so(tmp_path: Path) -> None:
+    report = dict(stages={})
+    check = gpu_check.Check(tmp_path, True, 1, quiet_log(), report)
+    assert check.limit('cuda_tests') is None
+    written = json.loads((tmp_path / 'gpu_check.json').read_text())
+    assert written['stages']['cuda_tests']['status'] == 'skipped'
+    assert 'of the budget left' in written['stages']['cuda_tests']['reason']
+
+
+def test_carried_packages_name_their_version_and_place() -> None:
+    import mmengine
+    site = str(Path(mmengine.__file__).parents[1])
+    found = gpu_check.carried_packages(site)
+    assert found['mmengine']['version'] == '0.10.7'
+    assert found['mmengine']['from_site'] is True
+    assert found['mmaction']['version'] == '1.2.0'
+
+
+def test_budget_must_be_positive() -> None:
+    with pytest.raises(SystemExit):
+        gpu_check.main(['--budget-s', '0'])
