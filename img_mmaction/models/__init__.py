@@ -21,11 +21,11 @@ from .pretrained import (PretrainedMismatchError, load_res2net_imagenet,
 from .res2net_img import IMGBottleneck, Res2NetIMG
 from .resnet_img import IMGResNetBottleneck, ResNetIMG
 from .temporal import (SHIFT, AdaptiveShift, TemporalConv1d,
-                       build_temporal_layer, tsm_kernel)
+                       build_temporal_layer, causal_tsm_kernel, tsm_kernel)
 
 __all__ = [
     'AdaptiveShift', 'CLIM', 'CMEM', 'IMGBottleneck', 'IMGResNetBottleneck',
     'PretrainedMismatchError', 'Res2NetIMG', 'ResNetIMG', 'SHIFT',
-    'TemporalConv1d', 'build_temporal_layer', 'load_res2net_imagenet',
-    'map_res2net_key', 'tsm_kernel'
+    'TemporalConv1d', 'build_temporal_layer', 'causal_tsm_kernel',
+    'load_res2net_imagenet', 'map_res2net_key', 'tsm_kernel'
 ]
