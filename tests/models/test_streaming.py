@@ -38,8 +38,9 @@ def build(num_segments: int,
           state: dict = None) -> torch.nn.Module:
     """The recognizer of ``cfg`` for clips of ``num_segments`` frames."""
     cfg = copy.deepcopy(cfg)
-    cfg['backbone'].update(
-        num_segments=num_segments, channels_last=channels_last)
+    cfg['backbone']['num_segments'] = num_segments
+    if cfg['backbone']['type'] == 'Res2NetIMG':
+        cfg['backbone']['channels_last'] = channels_last
     if 'num_segments' in cfg['cls_head']:
         cfg['cls_head']['num_segments'] = num_segments
     model = MODELS.build(cfg)
@@ -198,3 +199,45 @@ def test_step_checks_its_frames() -> None:
         runner.step(raw_clips(3, 1)[:, 0])
     with pytest.raises(IndexError, match='stream 5'):
         runner.reset(streams=[5])
+
+
+RESNET_IMG = dict(
+    type='Recognizer2D',
+    backbone=dict(
+        type='ResNetIMG',
+        depth=50,
+        num_segments=8,
+        pretrained=None,
+        num_stages=2,
+        strides=(1, 2),
+        dilations=(1, 1),
+        out_indices=(1, ),
+        cmem_cfg=dict(causal=True),
+        temporal_cfg=dict(type='AdaptiveShift', causal=True)),
+    cls_head=dict(
+        type='TSNHead', num_classes=5, in_channels=512, average_clips='prob'),
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor',
+        mean=[127.5] * 3,
+        std=[64.0] * 3,
+        format_shape='NCHW'))
+TSM_PLACEMENT = copy.deepcopy(CAUSAL_TINY)
+TSM_PLACEMENT['backbone'].update(
+    with_cmem=False,
+    temporal_cfg=None,
+    input_temporal_cfg=dict(type='AdaptiveShift', shift_div=4, causal=True))
+
+
+@pytest.mark.parametrize(
+    'model_cfg', [RESNET_IMG, TSM_PLACEMENT],
+    ids=['resnet_img', 'tsm_placement'])
+def test_other_causal_placements_stream_exactly(model_cfg: dict) -> None:
+    source = build(8, channels_last=False, cfg=model_cfg)
+    runner = StreamingRecognizer(source)
+    clips = raw_clips(2, 4)
+    for t in range(1, 5):
+        scores = runner.step(clips[:, t - 1])
+        logits, expected = offline(model_cfg, source.state_dict(),
+                                   clips[:, :t], False)
+        torch.testing.assert_close(runner.logits, logits, **TOL)
+        torch.testing.assert_close(scores, expected, **TOL)
