@@ -241,7 +241,7 @@ def format_table(rows: Dict[str, dict]) -> str:
     for mode, row in rows.items():
         lines.append(
             f'| {mode} | {row["median_ms"]:.1f} | {row["p90_ms"]:.1f} | '
-            f'{row["vs_window"]:.3f} | {row["gflops"]:.2f} | '
+            f'{row["vs_window"]:.3f} | {row["gflops"]:.3g} | '
             f'{row["extra_mib"]:.1f} | {row["state_mib"]:.2f} |')
     return '\n'.join(lines)
 
