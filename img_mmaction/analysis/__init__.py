@@ -1,3 +1,4 @@
 """Measurements: FLOPs, speed, the shift's implementations, data pipelines,
-and the exit-abort diagnostic. Each module is also a command (``python -m``,
-or the scripts under ``tools/``)."""
+the exit-abort diagnostic, and (ours, docs/online.md) the online model's
+accuracy against frames seen and the per-frame cost of streaming. Each module
+is also a command (``python -m``, or the scripts under ``tools/``)."""
