@@ -11,6 +11,9 @@ type name                 what                             paper
 ``ResNetIMG``             MMAction2 ResNet + CMEM/shift    Table 3
 ========================  ===============================  ==============
 
+OURS, not the paper's: ``causal=True`` on CMEM and AdaptiveShift, and
+:class:`StreamingRecognizer` (frame-by-frame inference), docs/online.md.
+
 Temporal layers (the shift, the temporal conv, your own) are chosen by a
 registry config, ``temporal_cfg``: see :mod:`img_mmaction.models.temporal`.
 """
@@ -20,12 +23,14 @@ from .pretrained import (PretrainedMismatchError, load_res2net_imagenet,
                          map_res2net_key)
 from .res2net_img import IMGBottleneck, Res2NetIMG
 from .resnet_img import IMGResNetBottleneck, ResNetIMG
+from .streaming import StreamingLayer, StreamingRecognizer
 from .temporal import (SHIFT, AdaptiveShift, TemporalConv1d,
-                       build_temporal_layer, tsm_kernel)
+                       build_temporal_layer, causal_tsm_kernel, tsm_kernel)
 
 __all__ = [
     'AdaptiveShift', 'CLIM', 'CMEM', 'IMGBottleneck', 'IMGResNetBottleneck',
     'PretrainedMismatchError', 'Res2NetIMG', 'ResNetIMG', 'SHIFT',
-    'TemporalConv1d', 'build_temporal_layer', 'load_res2net_imagenet',
+    'StreamingLayer', 'StreamingRecognizer', 'TemporalConv1d',
+    'build_temporal_layer', 'causal_tsm_kernel', 'load_res2net_imagenet',
     'map_res2net_key', 'tsm_kernel'
 ]

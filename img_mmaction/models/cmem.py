@@ -1,6 +1,6 @@
 """CMEM: channel attention from short-range motion (paper Sec. 3.1)."""
 from __future__ import annotations
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -54,6 +54,16 @@ class CMEM(nn.Module):
       moves ``conv_exp`` (our option, the usual start for a residual
       attention added to pretrained weights).
 
+    Causal form (OURS, not the paper's; ``causal=True``, docs/online.md):
+    the same modules and weights with the difference and cosine taken to
+    the previous frame, so that frame t never sees frame t+1::
+
+        M(t) = Y(t) - Y(t-1),  P(t) = cos(Y(t), Y(t-1))
+        M, P = 0 for the FIRST frame of each clip
+
+    Frame by frame it needs only the previous frame's ``conv_trans`` output
+    Y(t-1): :meth:`stream_step` computes one frame from it.
+
     Args:
         in_channels: Channels C of the input.
         num_segments: Frames per clip, T.
@@ -69,6 +79,8 @@ class CMEM(nn.Module):
         init: ``'random'`` (PyTorch's default initialisation) or
             ``'identity'`` (zero ``conv_exp``: the module starts as the
             identity). Defaults to ``'random'``.
+        causal: Our causal form (see above): frame t looks back to t-1
+            instead of ahead to t+1. Defaults to False (the paper's).
 
     Shapes:
         Input and output: [N*T, C, H, W].
@@ -83,7 +95,8 @@ class CMEM(nn.Module):
                  eps: float = 1e-8,
                  conv_cfg: Optional[dict] = None,
                  norm_cfg: Optional[dict] = None,
-                 init: str = 'random') -> None:
+                 init: str = 'random',
+                 causal: bool = False) -> None:
         super().__init__()
         if init not in CMEM_INITS:
             raise ValueError(f'CMEM: init must be one of {CMEM_INITS}, got '
@@ -101,6 +114,7 @@ class CMEM(nn.Module):
         self.beta = beta
         self.eps = eps
         self.init = init
+        self.causal = causal
         reduced = max(in_channels // reduction, 1)
         self.reduced_channels = reduced
         # Eq. 1: conv_prev, 1x1, C -> C/r
@@ -135,7 +149,8 @@ class CMEM(nn.Module):
             x: Input of shape [N*T, C, H, W].
 
         Returns:
-            F of shape [N*T, C/r, 1, 1]; zero for the last frame of a clip.
+            F of shape [N*T, C/r, 1, 1]; zero for the last frame of a clip
+            (for the first one when ``causal``).
         """
         num_frames, _, height, width = x.shape
         num_clips = check_frames(num_frames, self.num_segments, 'CMEM')
@@ -156,8 +171,10 @@ class CMEM(nn.Module):
         norm = y.pow(2).sum(dim=3).clamp_min(self.eps**2).sqrt()
         cosine = dot / (norm[:, 1:] * norm[:, :-1])
         feature = self.alpha * motion + self.beta * cosine
-        # Zeros for the last frame: [N, T-1, C/r] -> [N, T, C/r]
-        feature = F.pad(feature, (0, 0, 0, 1)).to(x.dtype)
+        # Pair (t, t+1) belongs to frame t, or to frame t+1 when causal:
+        # zeros for the last (first) frame, [N, T-1, C/r] -> [N, T, C/r]
+        ends = (1, 0) if self.causal else (0, 1)
+        feature = F.pad(feature, (0, 0) + ends).to(x.dtype)
         # [N, T, C/r] -> [N*T, C/r, 1, 1]
         return feature.view(num_frames, self.reduced_channels, 1, 1)
 
@@ -182,3 +199,62 @@ class CMEM(nn.Module):
             Output of the same shape.
         """
         return x * (1 + self.attention(x))
+
+    def stream_step(self,
+                    x: torch.Tensor,
+                    cache: Optional[torch.Tensor],
+                    fresh: Optional[torch.Tensor] = None
+                    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The causal form on one new frame of each of B streams (OURS).
+
+        Equals frame t of :meth:`forward` on the clips of frames 1..t, given
+        the ``conv_trans`` output of frame t-1.
+
+        Args:
+            x: Frame t of each stream, shape [B, C, H, W].
+            cache: What the previous call returned for frame t-1, of shape
+                [B, C/r, H*W], or None when every stream is at its first
+                frame.
+            fresh: Optional bool mask [B] of streams at their first frame,
+                whose cached frame is ignored. Defaults to None (none).
+
+        Returns:
+            The output [B, C, H, W] and the new cache, Y(t) of shape
+            [B, C/r, H*W] (in at least float32).
+
+        Raises:
+            RuntimeError: The module is not causal.
+            ValueError: The cache does not match ``x``.
+        """
+        if not self.causal:
+            raise RuntimeError(
+                'CMEM.stream_step needs causal=True; the paper\'s CMEM looks '
+                'at frame t+1, which a stream has not seen yet')
+        num_streams, _, height, width = x.shape
+        y = self.conv_trans(self.norm_prev(self.conv_prev(x)))
+        # [B, C/r, H, W] -> [B, C/r, H*W]
+        y = y.to(torch.promote_types(y.dtype, torch.float32)).view(
+            num_streams, self.reduced_channels, height * width)
+        if cache is None:
+            feature = y.new_zeros(num_streams, self.reduced_channels)
+        else:
+            if cache.shape != y.shape:
+                raise ValueError(
+                    f'CMEM.stream_step: cache of shape {tuple(cache.shape)} '
+                    f'for a frame that gives {tuple(y.shape)}; reset the '
+                    'stream when the number of streams or the frame size '
+                    'changes')
+            # Eqs. 3 + 6 and 4-5, as in motion_feature, to frame t-1.
+            motion = y.mean(dim=2) - cache.mean(dim=2)
+            dot = (y * cache).sum(dim=2)
+            norm = y.pow(2).sum(dim=2).clamp_min(self.eps**2).sqrt()
+            norm_cache = cache.pow(2).sum(dim=2).clamp_min(self.eps**2).sqrt()
+            feature = (
+                self.alpha * motion + self.beta * dot / (norm * norm_cache))
+            if fresh is not None:
+                feature = feature.masked_fill(fresh[:, None], 0.0)
+        # [B, C/r] -> [B, C/r, 1, 1]
+        feature = feature.to(x.dtype).view(num_streams, self.reduced_channels,
+                                           1, 1)
+        attention = 2 * torch.sigmoid(self.conv_exp(feature)) - 1
+        return x * (1 + attention), y

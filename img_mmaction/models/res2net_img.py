@@ -20,7 +20,7 @@ from .temporal import SHIFT, build_temporal_layer
 
 #: Arguments of CMEM that ``cmem_cfg`` may set.
 CMEM_CFG_KEYS = ('reduction', 'alpha', 'beta', 'eps', 'conv_cfg', 'norm_cfg',
-                 'init')
+                 'init', 'causal')
 #: Arguments that ``temporal_cfg`` replaced, and what replaced them.
 RENAMED_ARGS = {
     'temporal': "temporal_cfg (e.g. dict(type='AdaptiveShift') or None)",
@@ -181,7 +181,8 @@ class Res2NetIMG(BaseModule):
         base_channels: ``planes`` of the first stage. Defaults to 64.
         with_cmem: CMEM on/off, one bool or one per stage. Defaults to True.
         cmem_cfg: CMEM arguments (``reduction``, ``alpha``, ``beta``,
-            ``eps``, ``conv_cfg``, ``norm_cfg``, ``init``). Defaults to None,
+            ``eps``, ``conv_cfg``, ``norm_cfg``, ``init``, and our
+            ``causal``). Defaults to None,
             i.e. ``dict(reduction=16, alpha=1.0, beta=1.0, init='random')``.
         temporal_cfg: CLIM's temporal layer, a registry config or None, one
             for all stages or a list of one per stage; see

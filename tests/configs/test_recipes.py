@@ -52,7 +52,8 @@ def test_all_recipes_are_found() -> None:
         'finetune': 12,
         'ablations': 8,
         'demo': 2,
-        'examples': 1
+        'examples': 1,
+        'online': 2
     }
     names = [p.name for p in RECIPES]
     assert sum('ucf101' in n for n in names) == 6

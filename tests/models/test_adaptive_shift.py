@@ -5,6 +5,7 @@ from mmaction.models.backbones.resnet_tsm import TemporalShift
 
 from img_mmaction.models import AdaptiveShift
 from img_mmaction.models.temporal.adaptive_shift import (_ShiftFunction,
+                                                         causal_tsm_kernel,
                                                          tsm_kernel)
 
 T = 4
@@ -174,3 +175,136 @@ def test_shift_accepts_a_non_contiguous_channel_slice(impl: str) -> None:
         module(x), module(x.contiguous()), rtol=0, atol=0)
     torch.testing.assert_close(
         module(x), eq13_reference(module.weight.detach(), x))
+
+
+# -- causal form (OURS, docs/online.md) --------------------------------
+def causal_reference(weight: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """The causal shift frame by frame: out[t] = K[:, 0] x[t-1] + K[:, 1] x[t].
+    """
+    clips = x.view(-1, T, *x.shape[1:])
+    out = torch.zeros_like(clips)
+    for t in range(T):
+        out[:, t] = weight[:, 1, None, None] * clips[:, t]
+        if t > 0:
+            out[:, t] += weight[:, 0, None, None] * clips[:, t - 1]
+    return out.view_as(x)
+
+
+def tsm_online_shift(x: torch.Tensor, shift_div: int) -> torch.Tensor:
+    """TSM's online shift (mit-han-lab/temporal-shift-module, online_demo):
+    the first C // shift_div channels of frame t are those of frame t-1
+    (zeros for the first frame), the others stay."""
+    clips = x.view(-1, T, *x.shape[1:])
+    fold = x.shape[1] // shift_div
+    out = clips.clone()
+    out[:, 0, :fold] = 0
+    out[:, 1:, :fold] = clips[:, :-1, :fold]
+    return out.view_as(x)
+
+
+def test_shift_is_not_causal_by_default() -> None:
+    shift = AdaptiveShift(16, T)
+    assert shift.causal is False and shift.weight.shape == (16, 3)
+
+
+def test_causal_tsm_kernel() -> None:
+    kernel = causal_tsm_kernel(16, 8)
+    assert kernel[:2].tolist() == [[1, 0]] * 2  # frame t-1
+    assert kernel[2:].tolist() == [[0, 1]] * 14  # not shifted
+    shift = AdaptiveShift(16, T, init='tsm', causal=True)
+    assert torch.equal(shift.weight, kernel)
+    assert AdaptiveShift(
+        16, T, init='identity', causal=True).weight.tolist() == [[0, 1]] * 16
+    random = AdaptiveShift(16, T, init='random', causal=True).weight
+    assert random.shape == (16, 2) and random.abs().max() <= 2**-0.5
+
+
+@pytest.mark.parametrize('layout', LAYOUTS, ids=['nchw', 'channels_last'])
+@pytest.mark.parametrize('impl', ['sum', 'conv1d'])
+def test_causal_tsm_init_equals_tsm_online_shift(impl: str,
+                                                 layout: torch.memory_format
+                                                 ) -> None:
+    x = torch.randint(-8, 9, (2 * T, 16, 5, 6)).float()
+    shift = AdaptiveShift(16, T, shift_div=4, causal=True, impl=impl)
+    out = shift(x.contiguous(memory_format=layout))
+    assert torch.equal(out, tsm_online_shift(x, 4))
+
+
+@pytest.mark.parametrize('layout', LAYOUTS, ids=['nchw', 'channels_last'])
+def test_causal_implementations_equal_literal_in_value_and_gradient(
+        layout: torch.memory_format) -> None:
+    n, c, h, w = 3, 10, 4, 5
+    summed = AdaptiveShift(c, T, init='random', impl='sum', causal=True)
+    literal = AdaptiveShift(c, T, init='random', impl='conv1d', causal=True)
+    literal.load_state_dict(summed.state_dict())
+    x = torch.randn(
+        n * T, c, h, w, dtype=torch.double).contiguous(memory_format=layout)
+    grad = torch.randn(
+        n * T, c, h, w, dtype=torch.double).contiguous(memory_format=layout)
+    summed.double()
+    literal.double()
+    results = []
+    for module in (summed, literal):
+        xi = x.clone().requires_grad_(True)
+        out = module(xi)
+        out.backward(grad)
+        results.append((out, xi.grad, module.weight.grad))
+    weight = summed.weight.detach()
+    for out, grad_x, grad_w in results:
+        torch.testing.assert_close(out, causal_reference(weight, x))
+        # The input gradient, by the chain rule on the causal sum.
+        g = grad.view(n, T, c, h, w)
+        expected_x = weight[:, 1, None, None] * g
+        expected_x[:, :-1] += weight[:, 0, None, None] * g[:, 1:]
+        torch.testing.assert_close(grad_x, expected_x.view_as(x))
+        clips = x.view(n, T, c, h, w)
+        expected_w = torch.stack([(g[:, 1:] * clips[:, :-1]).sum((0, 1, 3, 4)),
+                                  (g * clips).sum((0, 1, 3, 4))], 1)
+        torch.testing.assert_close(grad_w, expected_w)
+
+
+def test_causal_hand_written_backward_passes_gradcheck() -> None:
+    weight = torch.randn(3, 2, dtype=torch.double, requires_grad=True)
+    # NCHW frames view [N, T, C, H*W]
+    x = torch.randn(2, T, 3, 5, dtype=torch.double, requires_grad=True)
+    assert torch.autograd.gradcheck(_ShiftFunction.apply, (x, weight, None))
+    # channels_last frames view [N, T, H, W*C], W = 2
+    rows = torch.randn(2, T, 3, 2 * 3, dtype=torch.double, requires_grad=True)
+    assert torch.autograd.gradcheck(_ShiftFunction.apply, (rows, weight, 2))
+
+
+def test_causal_shift_frame_t_never_sees_later_frames() -> None:
+    shift = AdaptiveShift(8, T, init='random', causal=True)
+    x = torch.randn(2, T, 8, 3, 3, requires_grad=True)
+    out = shift(x.view(2 * T, 8, 3, 3)).view(2, T, 8, 3, 3)
+    for t in range(T):
+        grad, = torch.autograd.grad(out[:, t].sum(), x, retain_graph=True)
+        assert torch.count_nonzero(grad[:, t + 1:]) == 0
+        assert t == 0 or torch.count_nonzero(grad[:, t - 1]) > 0
+
+
+@pytest.mark.parametrize('layout', LAYOUTS, ids=['nchw', 'channels_last'])
+def test_causal_shift_stream_step_equals_forward(layout: torch.memory_format
+                                                 ) -> None:
+    shift = AdaptiveShift(8, T, init='random', causal=True)
+    x = torch.randn(3, T, 8, 4, 5)
+    expected = shift(x.view(3 * T, 8, 4, 5).contiguous(
+        memory_format=layout)).view(3, T, 8, 4, 5)
+    cache = None
+    for t in range(T):
+        frame = x[:, t].contiguous(memory_format=layout)
+        out, cache = shift.stream_step(frame, cache)
+        assert out.is_contiguous(memory_format=layout)
+        assert torch.equal(out, expected[:, t])
+    fresh = torch.tensor([False, True, False])
+    out, _ = shift.stream_step(x[:, 0].contiguous(), cache, fresh)
+    torch.testing.assert_close(out[1], expected[1, 0], rtol=0, atol=0)
+    assert not torch.allclose(out[0], expected[0, 0])
+
+
+def test_shift_stream_step_errors() -> None:
+    with pytest.raises(RuntimeError, match='stream_step needs causal'):
+        AdaptiveShift(8, T).stream_step(torch.randn(1, 8, 2, 2), None)
+    shift = AdaptiveShift(8, T, causal=True)
+    with pytest.raises(ValueError, match=r'cache of shape \(2, 8, 2, 2\)'):
+        shift.stream_step(torch.randn(1, 8, 2, 2), torch.randn(2, 8, 2, 2))

@@ -141,3 +141,103 @@ def test_identity_init_survives_a_parents_initialiser() -> None:
     assert not module.conv_exp.weight.any() and not module.conv_exp.bias.any()
     with pytest.raises(ValueError, match='init must be one of'):
         CMEM(16, T, init='zeros')
+
+
+# -- causal form (OURS, docs/online.md) --------------------------------
+def cmem_causal_reference(module: CMEM, x: torch.Tensor) -> torch.Tensor:
+    """The causal CMEM computed literally, clip by clip and frame by frame.
+
+    As :func:`cmem_reference`, with M(t) = Y(t) - Y(t-1) and
+    P(t) = cos(Y(t), Y(t-1)), and zeros for the FIRST frame of a clip.
+    """
+    n = x.shape[0] // T
+    xr = F.conv2d(x, module.conv_prev.weight)  # Eq. 1
+    xr = xr.view(n, T, *xr.shape[1:])
+    out = []
+    for clip in range(n):
+        for t in range(T):
+            if t == 0:  # nothing before the first frame
+                m_q = torch.zeros(xr.shape[2], dtype=x.dtype)
+                p = torch.zeros(xr.shape[2], dtype=x.dtype)
+            else:
+                a = F.conv2d(
+                    xr[clip, t:t + 1], module.conv_trans.weight, padding=1)[0]
+                b = F.conv2d(
+                    xr[clip, t - 1:t], module.conv_trans.weight, padding=1)[0]
+                m_q = (a - b).mean(dim=(1, 2))
+                a, b = a.flatten(1), b.flatten(1)
+                p = (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1))
+            f = module.alpha * m_q + module.beta * p
+            z = module.conv_exp.weight[:, :, 0, 0] @ f + module.conv_exp.bias
+            xt = x[clip * T + t]
+            out.append(xt + xt * (2 * torch.sigmoid(z) - 1)[:, None, None])
+    return torch.stack(out)
+
+
+def test_cmem_is_not_causal_by_default() -> None:
+    assert CMEM(16, T).causal is False
+
+
+@pytest.mark.parametrize('alpha,beta', [(1.0, 1.0), (0.3, 2.0)])
+def test_causal_cmem_matches_literal_computation(alpha: float,
+                                                 beta: float) -> None:
+    module = randomize_(
+        CMEM(32, T, reduction=4, alpha=alpha, beta=beta,
+             causal=True)).double()
+    x = torch.randn(2 * T, 32, 6, 5, dtype=torch.double)
+    torch.testing.assert_close(module(x), cmem_causal_reference(module, x))
+    # Not the paper's CMEM with the same weights.
+    offline = CMEM(32, T, reduction=4, alpha=alpha, beta=beta).double()
+    offline.load_state_dict(module.state_dict())
+    assert not torch.allclose(offline(x), module(x))
+
+
+def test_causal_cmem_frame_t_never_sees_later_frames() -> None:
+    module = randomize_(CMEM(16, T, reduction=4, causal=True)).double()
+    x = torch.randn(2, T, 16, 5, 5, dtype=torch.double, requires_grad=True)
+    out = module(x.view(2 * T, 16, 5, 5)).view(2, T, 16, 5, 5)
+    for t in range(T):
+        grad, = torch.autograd.grad(out[:, t].sum(), x, retain_graph=True)
+        assert torch.count_nonzero(grad[:, t + 1:]) == 0
+        assert torch.count_nonzero(grad[:, t]) > 0
+        assert t == 0 or torch.count_nonzero(grad[:, t - 1]) > 0
+
+
+@pytest.mark.parametrize(
+    'layout', [torch.contiguous_format, torch.channels_last],
+    ids=['nchw', 'channels_last'])
+def test_causal_cmem_stream_step_equals_forward(layout: torch.memory_format
+                                                ) -> None:
+    """Frame by frame through stream_step = the clip through forward."""
+    module = randomize_(CMEM(16, T, reduction=4, causal=True)).double()
+    module.to(memory_format=layout)
+    x = torch.randn(3, T, 16, 5, 4, dtype=torch.double)
+    expected = module(
+        x.view(3 * T, 16, 5,
+               4).contiguous(memory_format=layout)).view(3, T, 16, 5, 4)
+    cache = None
+    for t in range(T):
+        frame = x[:, t].contiguous(memory_format=layout)
+        out, cache = module.stream_step(frame, cache)
+        torch.testing.assert_close(out, expected[:, t])
+        assert cache.shape == (3, 4, 5 * 4)
+
+
+def test_causal_cmem_stream_step_fresh_streams_restart() -> None:
+    module = randomize_(CMEM(16, T, reduction=4, causal=True)).double()
+    x = torch.randn(2, 16, 5, 5, dtype=torch.double)
+    first, _ = module.stream_step(x, None)
+    _, cache = module.stream_step(torch.randn_like(x), None)
+    fresh = torch.tensor([True, False])
+    out, _ = module.stream_step(x, cache, fresh)
+    torch.testing.assert_close(out[0], first[0])
+    assert not torch.allclose(out[1], first[1])
+
+
+def test_cmem_stream_step_errors() -> None:
+    with pytest.raises(RuntimeError, match='CMEM.stream_step needs causal'):
+        CMEM(16, T).stream_step(torch.randn(1, 16, 4, 4), None)
+    module = CMEM(16, T, reduction=4, causal=True)
+    _, cache = module.stream_step(torch.randn(2, 16, 4, 4), None)
+    with pytest.raises(ValueError, match=r'cache of shape \(2, 4, 16\)'):
+        module.stream_step(torch.randn(3, 16, 4, 4), cache)

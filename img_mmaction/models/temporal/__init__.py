@@ -10,11 +10,11 @@ mixing only the T frames of each clip. Blocks build it from a config with
 module, decorate it with ``@MODELS.register_module()``, import it here, and
 name it in ``temporal_cfg``.
 """
-from .adaptive_shift import AdaptiveShift, tsm_kernel
+from .adaptive_shift import AdaptiveShift, causal_tsm_kernel, tsm_kernel
 from .builder import SHIFT, build_temporal_layer
 from .temporal_conv import TemporalConv1d
 
 __all__ = [
-    'AdaptiveShift', 'SHIFT', 'TemporalConv1d', 'build_temporal_layer',
-    'tsm_kernel'
+    'AdaptiveShift', 'SHIFT', 'causal_tsm_kernel', 'TemporalConv1d',
+    'build_temporal_layer', 'tsm_kernel'
 ]

@@ -38,32 +38,58 @@ def tsm_kernel(channels: int, shift_div: int) -> torch.Tensor:
     return kernel
 
 
-def _weighted_shift(frames: torch.Tensor, previous: torch.Tensor,
+def causal_tsm_kernel(channels: int, shift_div: int) -> torch.Tensor:
+    """Returns the causal kernel of TSM's online shift as a [C, 2] tensor.
+
+    OURS (the paper's kernel is :func:`tsm_kernel`). Column k multiplies
+    frame t-1, t for k = 0, 1. The first ``C // shift_div`` channels take
+    frame t-1, the rest stay: TSM's online (uni-directional) shift, which
+    replaces those channels by the previous frame's.
+
+    Args:
+        channels: Channels C.
+        shift_div: The shifted group has ``C // shift_div`` channels.
+
+    Returns:
+        The kernel, of shape [C, 2].
+    """
+    fold = channels // shift_div
+    kernel = torch.zeros(channels, 2)
+    kernel[:fold, 0] = 1.0
+    kernel[fold:, 1] = 1.0
+    return kernel
+
+
+def _weighted_shift(frames: torch.Tensor, previous: Optional[torch.Tensor],
                     current: torch.Tensor,
-                    following: torch.Tensor) -> torch.Tensor:
+                    following: Optional[torch.Tensor]) -> torch.Tensor:
     """``out[t] = previous * x[t-1] + current * x[t] + following * x[t+1]``.
 
-    Frames beyond a clip's ends count as zeros.
+    Frames beyond a clip's ends count as zeros; a tap given as None is
+    absent (the causal kernel has no frame t+1).
 
     Args:
         frames: Input of shape [N, T, A, L], a frames view (see
             :func:`_taps`).
-        previous: Weights of frame t-1, broadcastable to [A, L].
+        previous: Weights of frame t-1, broadcastable to [A, L], or None.
         current: Weights of frame t, broadcastable to [A, L].
-        following: Weights of frame t+1, broadcastable to [A, L].
+        following: Weights of frame t+1, broadcastable to [A, L], or None.
 
     Returns:
         Output of shape [N, T, A, L], in the layout of ``frames``.
     """
     out = frames * current
-    out[:, 1:].addcmul_(frames[:, :-1], previous)
-    out[:, :-1].addcmul_(frames[:, 1:], following)
+    if previous is not None:
+        out[:, 1:].addcmul_(frames[:, :-1], previous)
+    if following is not None:
+        out[:, :-1].addcmul_(frames[:, 1:], following)
     return out
 
 
-def _taps(weight: torch.Tensor, row_width: Optional[int]
-          ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The kernel's three columns, shaped to broadcast over a frames view.
+def _taps(
+    weight: torch.Tensor, row_width: Optional[int]
+) -> Tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+    """The kernel's columns, shaped to broadcast over a frames view.
 
     Two frames views of an [N*T, C, H, W] input, both with a contiguous
     last dimension so that the weighted sums run over long rows:
@@ -74,18 +100,22 @@ def _taps(weight: torch.Tensor, row_width: Optional[int]
       rather than rows of only C values (docs/performance.md).
 
     Args:
-        weight: The [C, 3] kernel.
+        weight: The [C, 3] kernel, or the causal [C, 2] one (OURS).
         row_width: None for the NCHW view, W for the channels_last view.
 
     Returns:
-        Weights of frames t-1, t, t+1: each [C, 1] or [W*C].
+        Weights of frames t-1, t, t+1: each [C, 1] or [W*C]; that of t+1 is
+        None for a causal kernel.
     """
+    num_taps = weight.shape[1]
     if row_width is None:
-        return weight.unsqueeze(-1).unbind(1)
-    # [C, 3] -> [3, 1, C] -> [3, W, C] -> [3, W*C], one copy for all taps:
-    # element w*C + c of a row is the weight of channel c.
-    return weight.t().unsqueeze(1).expand(3, row_width,
-                                          -1).reshape(3, -1).unbind(0)
+        taps = weight.unsqueeze(-1).unbind(1)
+    else:
+        # [C, K] -> [K, 1, C] -> [K, W, C] -> [K, W*C], one copy for all
+        # taps: element w*C + c of a row is the weight of channel c.
+        tiled = weight.t().unsqueeze(1).expand(num_taps, row_width, -1)
+        taps = tiled.reshape(num_taps, -1).unbind(0)
+    return (taps[0], taps[1], taps[2] if num_taps == 3 else None)
 
 
 def _per_channel_dot(a: torch.Tensor, b: torch.Tensor,
@@ -120,6 +150,7 @@ class _ShiftFunction(torch.autograd.Function):
     weighted shift with the kernel mirrored in time, and the kernel's
     gradient one product-and-sum per tap (:func:`_per_channel_dot`): fewer
     passes over the feature map (docs/performance.md has the timings).
+    The causal [C, 2] kernel (OURS) runs the same code without the t+1 tap.
     """
 
     @staticmethod
@@ -127,7 +158,7 @@ class _ShiftFunction(torch.autograd.Function):
                 frames: torch.Tensor,
                 weight: torch.Tensor,
                 row_width: Optional[int] = None) -> torch.Tensor:
-        # frames: a frames view (see _taps); weight: [C, 3], in its dtype.
+        # frames: a frames view (see _taps); weight: [C, 3] or [C, 2].
         ctx.save_for_backward(frames, weight)
         ctx.row_width = row_width
         return _weighted_shift(frames, *_taps(weight, row_width))
@@ -150,13 +181,15 @@ class _ShiftFunction(torch.autograd.Function):
             # x[t-1] fed out[t] with `previous`: mirror the kernel.
             grad_x = _weighted_shift(grad, following, current, previous)
         if ctx.needs_input_grad[1]:
-            # [C] for each tap -> [C, 3]
-            grad_weight = torch.stack([
+            columns = [
                 _per_channel_dot(grad[:, 1:], frames[:, :-1], row_width),
                 _per_channel_dot(grad, frames, row_width),
-                _per_channel_dot(grad[:, :-1], frames[:, 1:], row_width),
-            ],
-                                      dim=1)
+            ]
+            if weight.shape[1] == 3:
+                columns.append(
+                    _per_channel_dot(grad[:, :-1], frames[:, 1:], row_width))
+            # [C] for each tap -> [C, 3] (or [C, 2] when causal)
+            grad_weight = torch.stack(columns, dim=1)
         return grad_x, grad_weight, None
 
 
@@ -178,6 +211,13 @@ class AdaptiveShift(nn.Module):
     * ``impl='conv1d'``: Eq. 13 literally, Reshape + depthwise ``conv1d``
       + Reshape back (two permuted copies of the feature map).
 
+    Causal form (OURS, not the paper's; ``causal=True``, docs/online.md):
+    the kernel has taps t-1 and t only, stored as a [C, 2] parameter
+    (columns: frames t-1, t), ``out[t] = K[:, 0] x[t-1] + K[:, 1] x[t]``,
+    so frame t never sees frame t+1. Both implementations and the
+    hand-written backward run it; :meth:`stream_step` computes one frame
+    from the previous frame's input.
+
     Args:
         channels: Channels C of the input.
         num_segments: Frames per clip, T.
@@ -187,10 +227,16 @@ class AdaptiveShift(nn.Module):
             s-shift-pret), ``'random'`` (the paper's s-shift-random:
             uniform in +-1/sqrt(3), PyTorch's default for a depthwise conv1d
             of kernel 3) or ``'identity'`` (no temporal mixing).
-            Defaults to ``'tsm'``.
+            Defaults to ``'tsm'``. With ``causal=True``: ``'tsm'`` is TSM's
+            online shift (:func:`causal_tsm_kernel`: ``C // shift_div``
+            channels take frame t-1, the rest stay), ``'random'`` is
+            uniform in +-1/sqrt(2) (PyTorch's default for kernel 2),
+            ``'identity'`` is no mixing.
         frozen: Keep the kernel fixed; with ``init='tsm'`` this is the
             paper's s-shift-freeze. Defaults to False.
         impl: ``'sum'`` or ``'conv1d'``, see above. Defaults to ``'sum'``.
+        causal: Our causal form with a [C, 2] kernel (see above).
+            Defaults to False (the paper's [C, 3] kernel).
 
     Shapes:
         Input and output: [N*T, C, H, W].
@@ -208,7 +254,8 @@ class AdaptiveShift(nn.Module):
                  shift_div: int = 8,
                  init: str = 'tsm',
                  frozen: bool = False,
-                 impl: str = 'sum') -> None:
+                 impl: str = 'sum',
+                 causal: bool = False) -> None:
         super().__init__()
         if init not in SHIFT_INITS:
             raise ValueError(f'AdaptiveShift: init must be one of '
@@ -230,24 +277,33 @@ class AdaptiveShift(nn.Module):
         self.init = init
         self.frozen = frozen
         self.impl = impl
-        # [C, 3]: weights of frames t-1, t, t+1 per channel (K of Eq. 13).
+        self.causal = causal
+        # [C, 3]: weights of frames t-1, t, t+1 per channel (K of Eq. 13);
+        # [C, 2]: weights of frames t-1, t when causal (OURS).
         self.weight = nn.Parameter(
             self._initial_kernel(), requires_grad=not frozen)
 
     def _initial_kernel(self) -> torch.Tensor:
-        """Returns the initial [C, 3] kernel for ``self.init``."""
+        """Returns the initial [C, K] kernel for ``self.init``.
+
+        K = 3, or 2 when causal; column 1 is frame t in both.
+        """
         if self.init == 'tsm':
-            return tsm_kernel(self.channels, self.shift_div)
-        kernel = torch.zeros(self.channels, 3)
+            return (causal_tsm_kernel if self.causal else tsm_kernel)(
+                self.channels, self.shift_div)
+        num_taps = 2 if self.causal else 3
+        kernel = torch.zeros(self.channels, num_taps)
         if self.init == 'identity':
             kernel[:, 1] = 1.0
         else:
-            bound = 1.0 / 3**0.5
+            bound = 1.0 / num_taps**0.5
             kernel.uniform_(-bound, bound)
         return kernel
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Mixes each channel over frames t-1, t, t+1 of its own clip.
+
+        Over frames t-1, t only when ``causal``.
 
         Args:
             x: Input of shape [N*T, C, H, W].
@@ -306,16 +362,68 @@ class AdaptiveShift(nn.Module):
                          width).permute(0, 3, 4, 2,
                                         1).reshape(-1, channels,
                                                    self.num_segments)
-        # [C, 3] -> [C, 1, 3]: K of Eq. 13, one group per channel
+        # [C, K] -> [C, 1, K]: K of Eq. 13, one group per channel
         kernel = self.weight.to(x.dtype).unsqueeze(1)
-        x_ss = F.conv1d(x_rp, kernel, padding=1, groups=channels)
+        if self.causal:
+            # Frame t-1 and t only: one zero frame before each clip.
+            x_ss = F.conv1d(F.pad(x_rp, (1, 0)), kernel, groups=channels)
+        else:
+            x_ss = F.conv1d(x_rp, kernel, padding=1, groups=channels)
         # [N*H*W, C, T] -> [N, H, W, C, T] -> [N, T, C, H, W]
         # -> [N*T, C, H, W]
         return x_ss.view(num_clips, height, width, channels,
                          self.num_segments).permute(0, 4, 3, 1, 2).reshape(
                              num_frames, channels, height, width)
 
+    def stream_step(self,
+                    x: torch.Tensor,
+                    cache: Optional[torch.Tensor],
+                    fresh: Optional[torch.Tensor] = None
+                    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The causal form on one new frame of each of B streams (OURS).
+
+        ``out = K[:, 0] x(t-1) + K[:, 1] x(t)``: frame t of :meth:`forward`
+        on the clips of frames 1..t, given the input of frame t-1.
+
+        Args:
+            x: Frame t of each stream, shape [B, C, H, W], in either
+                memory layout (the output keeps it).
+            cache: What the previous call returned (the input of frame
+                t-1, [B, C, H, W]), or None when every stream is at its
+                first frame.
+            fresh: Optional bool mask [B] of streams at their first frame,
+                whose cached frame counts as zeros (the clip's padding).
+                Defaults to None (none).
+
+        Returns:
+            The output [B, C, H, W] and the new cache: ``x`` itself (not a
+            copy; the backbones never modify it in place afterwards).
+
+        Raises:
+            RuntimeError: The module is not causal.
+            ValueError: The cache does not match ``x``.
+        """
+        if not self.causal:
+            raise RuntimeError(
+                'AdaptiveShift.stream_step needs causal=True; the paper\'s '
+                'shift mixes in frame t+1, which a stream has not seen yet')
+        # [C, 2] -> two [C, 1, 1] taps: frames t-1 and t
+        previous, current = self.weight.to(x.dtype)[:, :, None, None].unbind(1)
+        out = x * current
+        if cache is not None:
+            if cache.shape != x.shape:
+                raise ValueError(
+                    f'AdaptiveShift.stream_step: cache of shape '
+                    f'{tuple(cache.shape)} for a frame of shape '
+                    f'{tuple(x.shape)}; reset the stream when the number '
+                    'of streams or the frame size changes')
+            if fresh is not None:
+                cache = cache.masked_fill(fresh[:, None, None, None], 0.0)
+            out.addcmul_(cache, previous)
+        return out, x
+
     def extra_repr(self) -> str:
         return (f'channels={self.channels}, num_segments={self.num_segments},'
                 f' shift_div={self.shift_div}, init={self.init!r}, '
-                f'frozen={self.frozen}, impl={self.impl!r}')
+                f'frozen={self.frozen}, impl={self.impl!r}, '
+                f'causal={self.causal}')

@@ -1,0 +1,329 @@
+"""Per-frame cost of streaming vs re-running the window at every frame.
+
+OUR measurement (docs/online.md). A causal IMG recognizer (Res2NetIMG-50
+with causal CMEM and causal adaptive shift, TSMHead, 174 classes; or the
+tiny demo one) gives a new prediction at every frame of a stream in two
+ways:
+
+* ``stream``: :class:`~img_mmaction.models.StreamingRecognizer`, one frame
+  through the network plus the per-layer caches;
+* ``window``: the webcam-demo way, the model run on the last
+  ``--window`` frames (``test_step`` of the offline model with
+  ``num_segments=window``, same weights) at every frame.
+
+Both include the data preprocessor, at batch 1 (one stream). Reported:
+
+* latency: median and 90th percentile of ``--repeats`` frames after
+  ``--warmup``, the two modes alternating frame by frame in ONE process so
+  that drift and other load hit both alike;
+* memory: each mode in a fresh process (``python -m`` this module
+  ``--memory-of MODE``), the peak resident set size (VmHWM, reset after the
+  model is built) while it runs ``--memory-frames`` frames, minus the
+  resident size of the built model: what the mode needs on top of the
+  weights; and the bytes the runner keeps between frames;
+* GFLOPs per prediction (mmengine's counter on the backbone and head);
+* the largest difference between the streamed scores after ``--window``
+  frames and the window's scores on those frames (the equivalence check at
+  full size);
+* the load average (``os.getloadavg``) before and after: the machine may be
+  shared.
+
+Usage::
+
+    python tools/benchmarks/streaming.py                  # Res2NetIMG-50, 224
+    python tools/benchmarks/streaming.py --model tiny --size 56
+    python tools/benchmarks/streaming.py --repeats 30 --json streaming.json
+    python tools/benchmarks/streaming.py --skip-memory     # latency only
+"""
+from __future__ import annotations
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from typing import Callable, Dict, List, Optional, Sequence
+
+import torch
+import torch.nn as nn
+
+MODES = ('stream', 'window')
+MODULE = 'img_mmaction.analysis.streaming_speed'
+
+
+def build_model(name: str, num_segments: int) -> nn.Module:
+    """The causal recognizer ``name`` for clips of ``num_segments`` frames.
+
+    Args:
+        name: ``'r50'`` (Res2NetIMG-50, 26w_4s, TSMHead, 174 classes) or
+            ``'tiny'`` (the online demo recipe's model).
+        num_segments: Frames per clip.
+
+    Returns:
+        The model, in eval mode, seeded (weights are the same for any
+        ``num_segments``).
+    """
+    from mmaction.registry import MODELS
+    from mmengine.config import Config
+
+    from img_mmaction.analysis.speed import quiet_mmengine
+    from img_mmaction.testing.reference_recognizers import res2net_img
+    from img_mmaction.utils import config_path
+    if name == 'r50':
+        cfg = res2net_img(
+            num_segments,
+            cmem_cfg=dict(causal=True),
+            temporal_cfg=dict(type='AdaptiveShift', causal=True))
+    else:
+        cfg = Config.fromfile(
+            str(config_path(
+                '_base_/models/img-causal_res2net-tiny.py'))).model.to_dict()
+        cfg['backbone']['num_segments'] = num_segments
+    torch.manual_seed(0)
+    with quiet_mmengine():  # init_weights logs every parameter
+        model = MODELS.build(cfg)
+        model.init_weights()
+    return model.eval()
+
+
+def _frames(count: int, size: int) -> torch.Tensor:
+    """Raw pixel frames [count, 3, size, size] (values 0-255), seeded."""
+    generator = torch.Generator().manual_seed(1)
+    return torch.randint(
+        0, 256, (count, 3, size, size), generator=generator).float()
+
+
+def _window_step(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A prediction from a whole clip [T, 3, H, W], through ``test_step``."""
+    from mmaction.structures import ActionDataSample
+
+    def run(clip: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            out = model.test_step(
+                dict(inputs=[clip], data_samples=[ActionDataSample()]))
+        return out[0].pred_score
+
+    return run
+
+
+def _rss_kib(field: str) -> int:
+    """``VmRSS`` or ``VmHWM`` of this process, in KiB."""
+    with open('/proc/self/status') as status:
+        for line in status:
+            if line.startswith(field + ':'):
+                return int(line.split()[1])
+    raise RuntimeError(f'{field} not in /proc/self/status')
+
+
+def memory_of(mode: str, model_name: str, size: int, window: int,
+              frames: int) -> Dict[str, float]:
+    """Peak extra resident memory of ``mode``, in this process.
+
+    Call it in a fresh process (``--memory-of``): memory freed by another
+    mode would be reused and hide this one's needs.
+
+    Args:
+        mode: ``'stream'`` or ``'window'``.
+        model_name: See :func:`build_model`.
+        size: Frame side.
+        window: Frames of the window.
+        frames: Frames to run.
+
+    Returns:
+        ``rss_built_mib`` (after building), ``peak_mib`` (VmHWM while
+        running) and ``extra_mib`` (their difference).
+    """
+    from img_mmaction.models import StreamingRecognizer
+    model = build_model(model_name, window)
+    clip = _frames(window, size)
+    if mode == 'stream':
+        runner = StreamingRecognizer(model)
+
+        def step(index: int) -> None:
+            runner.step(clip[index % window][None])
+    else:
+        run = _window_step(model)
+
+        def step(index: int) -> None:
+            run(clip)
+
+    built = _rss_kib('VmRSS')
+    with open('/proc/self/clear_refs', 'w') as refs:
+        refs.write('5')  # resets VmHWM to the current VmRSS
+    for index in range(frames):
+        step(index)
+    peak = _rss_kib('VmHWM')
+    return dict(
+        rss_built_mib=built / 1024,
+        peak_mib=peak / 1024,
+        extra_mib=(peak - built) / 1024)
+
+
+def _memory_in_child(mode: str, args: argparse.Namespace) -> Dict[str, float]:
+    """Runs :func:`memory_of` in a fresh interpreter."""
+    command = [
+        sys.executable, '-W', 'ignore', '-m', MODULE, '--memory-of', mode,
+        '--model', args.model, '--size',
+        str(args.size), '--window',
+        str(args.window), '--memory-frames',
+        str(args.memory_frames), '--threads',
+        str(args.threads)
+    ]
+    result = subprocess.run(
+        command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f'memory run of {mode} failed:\n'
+                           f'{result.stderr[-2000:]}')
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def gflops(model_name: str, frames: int, size: int) -> float:
+    """GFLOPs of one prediction from ``frames`` frames (mmengine's count)."""
+    from mmengine.analysis import get_model_complexity_info
+
+    from img_mmaction.analysis.speed import quiet_mmengine
+    with quiet_mmengine():
+        model = build_model(model_name, frames)
+        info = get_model_complexity_info(
+            model,
+            input_shape=(frames, 3, size, size),
+            show_table=False,
+            show_arch=False)
+    return info['flops'] / 1e9
+
+
+def time_modes(model_name: str, size: int, window: int, warmup: int,
+               repeats: int) -> Dict[str, object]:
+    """Latency of both modes, alternating frame by frame.
+
+    Returns:
+        ``{'stream': [s, ...], 'window': [s, ...], 'max_abs_diff': float,
+        'state_mib': float}``.
+    """
+    from img_mmaction.models import StreamingRecognizer
+    model = build_model(model_name, window)
+    runner = StreamingRecognizer(model)
+    run_window = _window_step(model)
+    clip = _frames(window, size)
+    # The equivalence check first: after `window` frames, both agree.
+    for index in range(window):
+        streamed = runner.step(clip[index][None])[0]
+    max_abs_diff = float((streamed - run_window(clip)).abs().max())
+    state_mib = runner.state_nbytes() / 2**20
+    times: Dict[str, List[float]] = {mode: [] for mode in MODES}
+    for index in range(warmup + repeats):
+        for mode in MODES:
+            start = time.perf_counter()
+            if mode == 'stream':
+                runner.step(clip[index % window][None])
+            else:
+                run_window(clip)
+            if index >= warmup:
+                times[mode].append(time.perf_counter() - start)
+    return dict(times, max_abs_diff=max_abs_diff, state_mib=state_mib)
+
+
+def _quantile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def format_table(rows: Dict[str, dict]) -> str:
+    """Markdown, one row per mode."""
+    lines = [
+        '| mode | per-frame latency, median (ms) | p90 (ms) | vs window | '
+        'GFLOPs per prediction | peak extra memory (MiB) | state between '
+        'frames (MiB) |', '|---|---|---|---|---|---|---|'
+    ]
+    for mode, row in rows.items():
+        lines.append(
+            f'| {mode} | {row["median_ms"]:.1f} | {row["p90_ms"]:.1f} | '
+            f'{row["vs_window"]:.3f} | {row["gflops"]:.3g} | '
+            f'{row["extra_mib"]:.1f} | {row["state_mib"]:.2f} |')
+    return '\n'.join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
+    """Command line entry point; returns the results."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--model', choices=('r50', 'tiny'), default='r50')
+    parser.add_argument('--size', type=int, default=224)
+    parser.add_argument('--window', type=int, default=8)
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--repeats', type=int, default=20)
+    parser.add_argument('--memory-frames', type=int, default=4)
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--json', default=None, help='write results here')
+    parser.add_argument(
+        '--skip-memory',
+        action='store_true',
+        help='no memory runs (they start one process per mode)')
+    parser.add_argument(
+        '--memory-of', choices=MODES, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)
+    from mmaction.utils import register_all_modules
+
+    import img_mmaction  # noqa: F401  (compat fixes + registration)
+    register_all_modules()
+    if args.memory_of is not None:
+        result = memory_of(args.memory_of, args.model, args.size, args.window,
+                           args.memory_frames)
+        print(json.dumps(result))
+        return result
+
+    load_before = os.getloadavg()
+    timed = time_modes(args.model, args.size, args.window, args.warmup,
+                       args.repeats)
+    nothing = dict(
+        rss_built_mib=float('nan'),
+        peak_mib=float('nan'),
+        extra_mib=float('nan'))
+    memory = {
+        mode: nothing if args.skip_memory else _memory_in_child(mode, args)
+        for mode in MODES
+    }
+    flops = dict(
+        stream=gflops(args.model, 1, args.size),
+        window=gflops(args.model, args.window, args.size))
+    load_after = os.getloadavg()
+    window_median = statistics.median(timed['window'])
+    rows = {}
+    for mode in MODES:
+        median = statistics.median(timed[mode])
+        rows[mode] = dict(
+            median_ms=median * 1e3,
+            p90_ms=_quantile(timed[mode], 0.9) * 1e3,
+            vs_window=median / window_median,
+            gflops=flops[mode],
+            state_mib=timed['state_mib'] if mode == 'stream' else 0.0,
+            **memory[mode])
+    table = format_table(rows)
+    note = (f'{args.model}, {args.size}x{args.size}, window {args.window}, '
+            f'batch 1, {args.threads} threads, median of {args.repeats} '
+            f'after {args.warmup}; max |stream - window| after '
+            f'{args.window} frames: {timed["max_abs_diff"]:.2e}; load '
+            f'average {load_before[0]:.2f} before, {load_after[0]:.2f} '
+            f'after; {datetime.date.today().isoformat()}, '
+            f'{platform.processor() or platform.machine()}, '
+            f'{os.cpu_count()} cores, torch {torch.__version__}')
+    print(table + '\n\n' + note)
+    results = dict(
+        rows=rows,
+        max_abs_diff=timed['max_abs_diff'],
+        load_before=load_before,
+        load_after=load_after,
+        note=note,
+        times=dict((m, timed[m]) for m in MODES))
+    if args.json:
+        with open(args.json, 'w') as handle:
+            json.dump(results, handle, indent=2)
+    return results
+
+
+if __name__ == '__main__':
+    main()
