@@ -113,8 +113,11 @@ PAPER_ORDER: Tuple[Tuple[str, str], ...] = (
     ('Res2Net shift-freeze', 'Res2Net shift-pret'),
     ('Res2Net (2+1)D', 'Res2Net CMEM'),
     ('Res2Net CMEM', 'Res2Net IMG'),
+    ('Res2Net shift-pret', 'Res2Net IMG'),
     ('Res2Net TSM', 'Res2Net IMG'),
+    ('ResNet TSN', 'ResNet TSM'),
     ('ResNet (2+1)D', 'ResNet CMEM'),
+    ('ResNet CMEM', 'ResNet IMG'),
     ('ResNet CMEM', 'Res2Net CMEM'),
     ('ResNet (2+1)D', 'Res2Net (2+1)D'),
     ('ResNet TSM', 'ResNet IMG'),
@@ -286,6 +289,9 @@ def summarise(runs: Sequence[Dict[str, object]],
                 mean=float(values.mean()),
                 std=float(values.std(ddof=1)) if len(values) > 1 else 0.0,
                 values=values.tolist())
+        row['per_class'] = np.nanmean(
+            np.array([r['per_class'] for r in mine], dtype=float),
+            axis=0).tolist()
         summary[name] = row
     return summary
 
@@ -347,6 +353,38 @@ def format_summary(summary: Dict[str, Dict[str, object]],
             f'{cell(row, "short")} | {cell(row, "long")} | '
             f'{cell(row, "family")} | {reference} |')
     lines.append(f'\nOrder-blind ceiling (TSN): {ceiling:.3f} top-1.')
+    return '\n'.join(lines)
+
+
+def format_per_class(summary: Dict[str, Dict[str, object]]) -> str:
+    """Each class's accuracy (mean over seeds) as a Markdown table."""
+    groups = {
+        c: group
+        for group, classes in motion_bench.CLASS_GROUPS.items()
+        for c in classes
+    }
+    names = list(summary)
+    lines = [
+        '| class | group | ' + ' | '.join(names) + ' |',
+        '|---|---|' + '---|' * len(names)
+    ]
+    for c, class_name in enumerate(motion_bench.CLASS_NAMES):
+        cells = ' | '.join(f"{summary[n]['per_class'][c]:.2f}" for n in names)
+        lines.append(f'| {c} {class_name} | {groups[c]} | {cells} |')
+    return '\n'.join(lines)
+
+
+def format_runs(runs: Sequence[Dict[str, object]]) -> str:
+    """Every run, one row each, as a Markdown table."""
+    lines = [
+        '| variant | seed | top-1 | mean class | short-range | long-range | '
+        'train (s) | test (s) |', '|---|---|---|---|---|---|---|---|'
+    ]
+    for r in runs:
+        lines.append(f"| {r['variant']} | {r['seed']} | {r['top1']:.3f} | "
+                     f"{r['mean_class']:.3f} | {r['short']:.3f} | "
+                     f"{r['long']:.3f} | {r['train_s']:.0f} | "
+                     f"{r['test_s']:.0f} |")
     return '\n'.join(lines)
 
 
@@ -539,12 +577,15 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
     env_end = environment(args.threads, args.jobs)
     spent = budget(variants[-1].recipe, data, extra)
     trained = [r for r in runs if not r['cached']]
+    runs_s = sum(r['train_s'] + r['test_s'] for r in runs)
     header = (f'Motion benchmark, run set "{args.tag}": {spent["epochs"]} '
               f'epochs, {spent["train_clips"]} training / '
               f'{spent["test_clips"]} test clips, seeds {args.seeds}; '
               f'{len(trained)} runs trained, '
               f'{len(runs) - len(trained)} read back; wall time '
-              f'{wall_s / 60:.1f} min on {env_start["machine"]} '
+              f'{wall_s / 60:.1f} min (the runs\' own mim train + test '
+              f'times add up to {runs_s / 60:.1f} min) on '
+              f'{env_start["machine"]} '
               f'({args.jobs} runs at a time, {args.threads} thread each; '
               f'load average {env_start["load_average"][0]:.1f} at start, '
               f'{env_end["load_average"][0]:.1f} at end). torch '
@@ -554,8 +595,12 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
               f'{env_start["commit"]}; {started}.')
     if spent['extra_options']:
         header += f' Options: {" ".join(spent["extra_options"])}.'
+    ordered = sorted(
+        runs, key=lambda r: (order.index(r['variant']), r['seed']))
     text = (f'{header}\n\n{format_summary(summary, ceiling)}\n\n'
-            f'{format_comparisons(comparisons)}\n')
+            f'{format_comparisons(comparisons)}\n\nAccuracy of each class '
+            f'(mean over seeds):\n\n{format_per_class(summary)}\n\n'
+            f'Every run:\n\n{format_runs(ordered)}\n')
     print('\n' + text)
     result_dir = out / args.tag
     result_dir.mkdir(parents=True, exist_ok=True)
@@ -567,6 +612,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
         tag=args.tag,
         started=started,
         wall_s=wall_s,
+        runs_s=runs_s,
         environment=dict(start=env_start, end=env_end),
         budget=spent,
         order_blind_ceiling=ceiling,

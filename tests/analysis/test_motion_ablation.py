@@ -72,7 +72,8 @@ def _record(variant: str, seed: int, top1: float) -> dict:
         mean_class=top1,
         short=top1,
         long=top1,
-        family=1.0)
+        family=1.0,
+        per_class=[top1] * 7 + [1.0])
 
 
 def test_summary_and_the_seed_spread() -> None:
@@ -87,6 +88,10 @@ def test_summary_and_the_seed_spread() -> None:
     summary = ma.summarise(runs, ['Res2Net TSN', 'Res2Net TSM', 'Res2Net IMG'])
     assert summary['Res2Net TSM']['top1']['mean'] == pytest.approx(0.6)
     assert summary['Res2Net TSM']['top1']['std'] == pytest.approx(0.1)
+    assert summary['Res2Net TSM']['per_class'] == pytest.approx([0.6] * 7 +
+                                                                [1.0])
+    table = ma.format_per_class(summary)
+    assert '| 0 slide right | short | 0.65 | 0.60 | 0.81 |' in table
     rows = {(r['lower'], r['higher']): r for r in ma.compare(summary)}
     tsm_img = rows[('Res2Net TSM', 'Res2Net IMG')]
     assert tsm_img['diff'] == pytest.approx(0.21)
