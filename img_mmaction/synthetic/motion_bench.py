@@ -95,7 +95,7 @@ class BenchOptions:
         object_side: Range of the objects' side. Defaults to (10, 14).
         border: Width of the objects' coloured border. Defaults to 2.
         travel: Range of the slide / go-and-back distance d, as a fraction
-            of ``size``. Defaults to (0.25, 0.4).
+            of ``size``. Defaults to (0.12, 0.25).
         turn_travel: Range of the red square's go-and-back distances (one
             along x, one along y), as a fraction of ``size``. Defaults to
             (0.25, 0.35).
@@ -442,7 +442,7 @@ def order_blind_ceiling(labels: Sequence[int]) -> float:
 
 
 def generate_bench(out: os.PathLike,
-                   videos_per_class: int = 60,
+                   videos_per_class: int = 100,
                    val_per_class: int = 40,
                    options: Optional[BenchOptions] = None,
                    seed: int = 0,
@@ -452,7 +452,7 @@ def generate_bench(out: os.PathLike,
 
     Args:
         out: Output folder.
-        videos_per_class: Training videos per class. Defaults to 60.
+        videos_per_class: Training videos per class. Defaults to 100.
         val_per_class: Test videos per class. Defaults to 40.
         options: Data options. Defaults to ``BenchOptions()``.
         seed: Base seed. Defaults to 0.
@@ -510,6 +510,84 @@ def generate_bench(out: os.PathLike,
     return out
 
 
+def sampled_test_frames(num_frames: int, num_segments: int = 8) -> np.ndarray:
+    """The frames MMAction2's test sampler takes from a clip.
+
+    ``SampleFrames(clip_len=1, frame_interval=1, num_clips=num_segments,
+    test_mode=True)``, the sampler of the benchmark's test pipeline.
+
+    Args:
+        num_frames: Frames in the clip.
+        num_segments: Segments sampled. Defaults to 8.
+
+    Returns:
+        The frame indices, [num_segments].
+    """
+    from mmaction.datasets.transforms import SampleFrames
+    sampler = SampleFrames(
+        clip_len=1, frame_interval=1, num_clips=num_segments, test_mode=True)
+    return sampler(dict(total_frames=num_frames, start_index=0))['frame_inds']
+
+
+def plot_classes(out: os.PathLike,
+                 seed: int = 0,
+                 options: Optional[BenchOptions] = None) -> Path:
+    """Draws one test scene per family: the frames a test clip samples.
+
+    Args:
+        out: The PNG to write.
+        seed: Base seed of the dataset (:func:`generate_bench`). Defaults
+            to 0.
+        options: Data options. Defaults to ``BenchOptions()``.
+
+    Returns:
+        ``out``.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    opts = options or BenchOptions()
+    indices = sampled_test_frames(opts.num_frames)
+    fig, axes = plt.subplots(
+        len(CLASS_NAMES),
+        len(indices),
+        figsize=(len(indices) * 0.9, len(CLASS_NAMES) * 1.05),
+        squeeze=False,
+        gridspec_kw=dict(
+            left=0.02,
+            right=0.98,
+            bottom=0.01,
+            top=0.94,
+            wspace=0.05,
+            hspace=0.3))
+    for label, name in enumerate(CLASS_NAMES):
+        family = (0, 0, 0, 0, 1, 1, 2, 2)[label]
+        # The first test scene of the family (generate_bench's seeds).
+        frames = render_bench_clip(label,
+                                   seed * 10**7 + 10**6 + family * 10**4, opts)
+        group = 'short' if label in CLASS_GROUPS['short'] else 'long'
+        for column, index in enumerate(indices):
+            axis = axes[label, column]
+            axis.imshow(frames[index])
+            axis.set_axis_off()
+        axes[label, 0].text(
+            0,
+            1.06,
+            f'{label} {name} ({group}-range)',
+            transform=axes[label, 0].transAxes,
+            fontsize=8,
+            va='bottom')
+    fig.suptitle(
+        'Motion benchmark: one test scene per family, the '
+        f'{len(indices)} frames a test clip samples',
+        fontsize=9)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     """Command line entry point: writes the benchmark's dataset."""
     parser = argparse.ArgumentParser(
@@ -519,10 +597,16 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         '--out',
         default='evidence_output/data',
         help='output folder (default: %(default)s)')
-    parser.add_argument('--videos-per-class', type=int, default=60)
+    parser.add_argument('--videos-per-class', type=int, default=100)
     parser.add_argument('--val-per-class', type=int, default=40)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--figure',
+        default=None,
+        help='also draw one test scene per family into this PNG')
     args = parser.parse_args(argv)
+    if args.figure:
+        print(f'figure: {plot_classes(args.figure, args.seed)}')
     out = generate_bench(
         args.out, args.videos_per_class, args.val_per_class, seed=args.seed)
     meta = json.loads((out / 'meta.json').read_text())

@@ -125,3 +125,21 @@ def test_footage_is_scikit_videos_real_clips() -> None:
         assert len(clip) >= 100
     with pytest.raises(FileNotFoundError, match='no sample clip'):
         mb.footage_path('missing.mp4')
+
+
+def test_sampled_test_frames_are_the_test_pipelines() -> None:
+    from mmengine.config import Config
+
+    from img_mmaction.utils import config_path
+    cfg = Config.fromfile(
+        str(config_path('_base_/datasets/motion-bench_videos.py')))
+    sampler = cfg.test_dataloader.dataset.pipeline[1]
+    assert sampler['type'] == 'SampleFrames'
+    assert sampler['num_clips'] == 8 and sampler['test_mode']
+    frames = mb.sampled_test_frames(mb.BenchOptions().num_frames)
+    assert frames.tolist() == list(range(1, 16, 2))
+
+
+def test_classes_figure_is_written(tmp_path: Path) -> None:
+    out = mb.plot_classes(tmp_path / 'classes.png')
+    assert out.is_file() and out.read_bytes()[:4] == b'\x89PNG'
