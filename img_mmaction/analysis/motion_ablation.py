@@ -47,7 +47,7 @@ import re
 import subprocess
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -506,6 +506,20 @@ def budget(recipe: str, data: Path, extra: Sequence[str]) -> Dict[str, object]:
         extra_options=list(extra))
 
 
+def runs_span(runs: Sequence[Dict[str, object]]) -> float:
+    """Seconds from the first run's start to the last run's end.
+
+    Read from the records (``finished`` minus the run's own train and test
+    time), so a run set read back still states how long it took to train.
+    """
+    finished = [datetime.fromisoformat(str(r['finished'])) for r in runs]
+    started = [
+        end - timedelta(seconds=float(r['train_s']) + float(r['test_s']))
+        for end, r in zip(finished, runs)
+    ]
+    return (max(finished) - min(started)).total_seconds()
+
+
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
     """Runs the benchmark; returns what ``results.json`` holds."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -578,13 +592,15 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
     spent = budget(variants[-1].recipe, data, extra)
     trained = [r for r in runs if not r['cached']]
     runs_s = sum(r['train_s'] + r['test_s'] for r in runs)
+    span_s = runs_span(runs)
     header = (f'Motion benchmark, run set "{args.tag}": {spent["epochs"]} '
               f'epochs, {spent["train_clips"]} training / '
               f'{spent["test_clips"]} test clips, seeds {args.seeds}; '
               f'{len(trained)} runs trained, '
               f'{len(runs) - len(trained)} read back; wall time '
               f'{wall_s / 60:.1f} min (the runs\' own mim train + test '
-              f'times add up to {runs_s / 60:.1f} min) on '
+              f'times add up to {runs_s / 60:.1f} min; from the first '
+              f'start to the last finish {span_s / 60:.1f} min) on '
               f'{env_start["machine"]} '
               f'({args.jobs} runs at a time, {args.threads} thread each; '
               f'load average {env_start["load_average"][0]:.1f} at start, '
@@ -613,6 +629,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
         started=started,
         wall_s=wall_s,
         runs_s=runs_s,
+        span_s=span_s,
         environment=dict(start=env_start, end=env_end),
         budget=spent,
         order_blind_ceiling=ceiling,

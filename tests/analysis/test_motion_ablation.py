@@ -146,3 +146,12 @@ def test_quick_mode_trains_and_tests_through_mim(tmp_path: Path) -> None:
         assert 'randomness.seed=0' in (work / 'train.log').read_text()
     assert (tmp_path / 'reference' / 'evidence.png').stat().st_size > 1000
     assert 'Order-blind ceiling (TSN): 0.375' in result.stdout
+
+
+def test_runs_span_counts_from_first_start_to_last_finish() -> None:
+    runs = [
+        dict(finished='2026-01-01T00:10:00+00:00', train_s=500, test_s=100),
+        dict(finished='2026-01-01T00:12:00+00:00', train_s=100, test_s=20),
+    ]
+    # The first run started at 00:00:00, the last finished at 00:12:00.
+    assert ma.runs_span(runs) == 720
