@@ -52,6 +52,7 @@ def test_all_recipes_are_found() -> None:
         'finetune': 12,
         'ablations': 8,
         'demo': 2,
+        'evidence': 13,
         'examples': 1,
         'online': 2
     }
