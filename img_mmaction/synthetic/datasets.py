@@ -17,13 +17,14 @@ Command (the demo's dataset)::
 """
 from __future__ import annotations
 import argparse
-import json
 import os
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple, Union
 
+import numpy as np
+
 from .motions import CLASS_NAMES, render_clip
-from .video_io import write_video
+from .video_io import scene_seed, write_video, write_video_dataset
 
 
 def _check_classes(num_classes: int) -> None:
@@ -139,7 +140,6 @@ def generate(out: os.PathLike,
         ``out``, holding ``videos/``, ``train.txt``, ``val.txt``,
         ``label_map.txt`` and ``meta.json``.
     """
-    out = Path(out)
     meta = dict(
         videos_per_class=videos_per_class,
         val_per_class=val_per_class,
@@ -147,29 +147,15 @@ def generate(out: os.PathLike,
         size=size,
         seed=seed,
         classes=CLASS_NAMES)
-    meta_file = out / 'meta.json'
-    if meta_file.is_file() and json.loads(meta_file.read_text()) == meta:
-        return out  # cached
-    total = len(CLASS_NAMES) * (videos_per_class + val_per_class)
-    done = 0
-    for split, count, offset in (('train', videos_per_class, 0),
-                                 ('val', val_per_class, 10**6)):
-        lines = []
-        for label in range(len(CLASS_NAMES)):
-            for index in range(count):
-                # Pairs share scene seeds so they differ only in order.
-                scene = seed * 10**7 + offset + (label // 2) * 10**4 + index
-                name = f'{split}/{label}_{index:04d}.mp4'
-                write_video(out / 'videos' / name,
-                            render_clip(label, scene, num_frames, size))
-                lines.append(f'{name} {label}')
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-        (out / f'{split}.txt').write_text('\n'.join(lines) + '\n')
-    (out / 'label_map.txt').write_text('\n'.join(CLASS_NAMES) + '\n')
-    meta_file.write_text(json.dumps(meta))
-    return out
+
+    def render(label: int, split: str, index: int) -> np.ndarray:
+        # A time-reversed pair (label // 2) shares its scenes.
+        return render_clip(label, scene_seed(seed, split, label // 2, index),
+                           num_frames, size)
+
+    return write_video_dataset(out, meta, CLASS_NAMES,
+                               dict(train=videos_per_class, val=val_per_class),
+                               render, progress)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

