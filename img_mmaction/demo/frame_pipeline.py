@@ -10,12 +10,13 @@ input. :class:`FramePipeline` keeps both, from the recipe's
 """
 from __future__ import annotations
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, List, Sequence, Union
+from typing import Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
+from mmengine.dataset import Compose
 
 #: Steps that open or decode a file: replaced by frames in memory.
 DECODE_STEPS = ('DecordInit', 'DecordDecode', 'PyAVInit', 'PyAVDecode',
@@ -37,6 +38,8 @@ class FramePipeline:
 
     sampling: dict
     spatial: List[dict]
+    _compose: Optional[Compose] = field(
+        default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_pipeline(cls, pipeline: Sequence[dict]) -> 'FramePipeline':
@@ -106,7 +109,6 @@ class FramePipeline:
             The model's raw input for them, [T, 3, H', W'] (before the
             data preprocessor).
         """
-        from mmengine.dataset import Compose
         shape = frames[0].shape[:2]
         results = dict(
             imgs=list(frames),
@@ -116,7 +118,11 @@ class FramePipeline:
             num_clips=1,
             clip_len=len(frames),
             label=-1)
-        return Compose(copy.deepcopy(self.spatial))(results)['inputs']
+        if self._compose is None:
+            # Built once, at the first call (the registry scope is set by
+            # then); the spatial steps keep no state between calls.
+            self._compose = Compose(copy.deepcopy(self.spatial))
+        return self._compose(results)['inputs']
 
 
 def read_video(path: Union[str, Path]) -> np.ndarray:

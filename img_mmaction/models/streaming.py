@@ -168,7 +168,9 @@ class StreamingRecognizer:
         }
         self.model = copy.deepcopy(model, shared).eval()
         for module in self.model.modules():
-            if isinstance(module, FRAMEWISE + CAUSAL_MODULES):
+            # The causal modules run through ``stream_step`` only, which
+            # reads no ``num_segments``.
+            if isinstance(module, FRAMEWISE):
                 module.num_segments = 1
         self.layers: List[StreamingLayer] = []
         for parent in list(self.model.modules()):
