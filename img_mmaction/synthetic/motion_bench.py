@@ -548,10 +548,9 @@ def plot_classes(out: os.PathLike,
             wspace=0.05,
             hspace=0.3))
     for label, name in enumerate(CLASS_NAMES):
-        family = FAMILY_OF[label]
         # The first test scene of the family (generate_bench's seeds).
-        frames = render_bench_clip(label,
-                                   seed * 10**7 + 10**6 + family * 10**4, opts)
+        frames = render_bench_clip(
+            label, scene_seed(seed, 'val', FAMILY_OF[label], 0), opts)
         group = 'short' if label in CLASS_GROUPS['short'] else 'long'
         for column, index in enumerate(indices):
             axis = axes[label, column]
