@@ -11,7 +11,11 @@ ways:
   ``--window`` frames (``test_step`` of the offline model with
   ``num_segments=window``, same weights) at every frame.
 
-Both include the data preprocessor, at batch 1 (one stream). Reported:
+Both include the data preprocessor, at batch 1 (one stream), and each runs
+in every memory layout of ``--layouts`` (Res2NetIMG's per-stage
+``channels_last``; the fastest layout depends on the batch): one row per
+mode and layout, each stream row compared with the FASTEST window row.
+Reported:
 
 * latency: median and 90th percentile of ``--repeats`` frames after
   ``--warmup``, the two modes alternating frame by frame in ONE process so
@@ -23,8 +27,8 @@ Both include the data preprocessor, at batch 1 (one stream). Reported:
   weights; and the bytes the runner keeps between frames;
 * GFLOPs per prediction (mmengine's counter on the backbone and head);
 * the largest difference between the streamed scores after ``--window``
-  frames and the window's scores on those frames (the equivalence check at
-  full size);
+  frames, in every layout, and the window's scores on those frames (the
+  equivalence check at full size, across layouts);
 * the load average (``os.getloadavg``) before and after: the machine may be
   shared.
 
@@ -34,6 +38,7 @@ Usage::
     python tools/benchmarks/streaming.py --model tiny --size 56
     python tools/benchmarks/streaming.py --repeats 30 --json streaming.json
     python tools/benchmarks/streaming.py --skip-memory     # latency only
+    python tools/benchmarks/streaming.py --layouts channels_last
 """
 from __future__ import annotations
 import argparse
@@ -45,26 +50,42 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 
 MODES = ('stream', 'window')
+#: Res2NetIMG ``channels_last`` values compared, by name: the recipes'
+#: default, and channels_last for the stem and stages 1-2 with NCHW for
+#: stages 3-4 (at batch 1 on CPU, oneDNN's channels_last 1x1 convolutions on
+#: the 14x14 and 7x7 maps of stages 3-4 are the slow ones; docs/online.md).
+LAYOUTS: Dict[str, Union[bool, Tuple[bool, ...]]] = {
+    'channels_last': True,
+    'nchw-stages-3-4': (True, True, False, False),
+}
 MODULE = 'img_mmaction.analysis.streaming_speed'
 
 
-def build_model(name: str, num_segments: int) -> nn.Module:
+def row_name(mode: str, layout: str) -> str:
+    """The key of one mode in one layout, e.g. ``'stream/channels_last'``."""
+    return f'{mode}/{layout}'
+
+
+def build_model(name: str,
+                num_segments: int,
+                layout: str = 'channels_last') -> nn.Module:
     """The causal recognizer ``name`` for clips of ``num_segments`` frames.
 
     Args:
         name: ``'r50'`` (Res2NetIMG-50, 26w_4s, TSMHead, 174 classes) or
             ``'tiny'`` (the online demo recipe's model).
         num_segments: Frames per clip.
+        layout: A key of :data:`LAYOUTS`: the backbone's ``channels_last``.
 
     Returns:
         The model, in eval mode, seeded (weights are the same for any
-        ``num_segments``).
+        ``num_segments`` and layout).
     """
     from mmaction.registry import MODELS
     from mmengine.config import Config
@@ -82,6 +103,7 @@ def build_model(name: str, num_segments: int) -> nn.Module:
             str(config_path(
                 '_base_/models/img-causal_res2net-tiny.py'))).model.to_dict()
         cfg['backbone']['num_segments'] = num_segments
+    cfg['backbone']['channels_last'] = LAYOUTS[layout]
     torch.manual_seed(0)
     with quiet_mmengine():  # init_weights logs every parameter
         model = MODELS.build(cfg)
@@ -118,8 +140,12 @@ def _rss_kib(field: str) -> int:
     raise RuntimeError(f'{field} not in /proc/self/status')
 
 
-def memory_of(mode: str, model_name: str, size: int, window: int,
-              frames: int) -> Dict[str, float]:
+def memory_of(mode: str,
+              model_name: str,
+              size: int,
+              window: int,
+              frames: int,
+              layout: str = 'channels_last') -> Dict[str, float]:
     """Peak extra resident memory of ``mode``, in this process.
 
     Call it in a fresh process (``--memory-of``): memory freed by another
@@ -131,13 +157,14 @@ def memory_of(mode: str, model_name: str, size: int, window: int,
         size: Frame side.
         window: Frames of the window.
         frames: Frames to run.
+        layout: A key of :data:`LAYOUTS`.
 
     Returns:
         ``rss_built_mib`` (after building), ``peak_mib`` (VmHWM while
         running) and ``extra_mib`` (their difference).
     """
     from img_mmaction.models import StreamingRecognizer
-    model = build_model(model_name, window)
+    model = build_model(model_name, window, layout)
     clip = _frames(window, size)
     if mode == 'stream':
         runner = StreamingRecognizer(model)
@@ -162,11 +189,12 @@ def memory_of(mode: str, model_name: str, size: int, window: int,
         extra_mib=(peak - built) / 1024)
 
 
-def _memory_in_child(mode: str, args: argparse.Namespace) -> Dict[str, float]:
+def _memory_in_child(mode: str, layout: str,
+                     args: argparse.Namespace) -> Dict[str, float]:
     """Runs :func:`memory_of` in a fresh interpreter."""
     command = [
         sys.executable, '-W', 'ignore', '-m', MODULE, '--memory-of', mode,
-        '--model', args.model, '--size',
+        '--layouts', layout, '--model', args.model, '--size',
         str(args.size), '--window',
         str(args.window), '--memory-frames',
         str(args.memory_frames), '--threads',
@@ -175,7 +203,8 @@ def _memory_in_child(mode: str, args: argparse.Namespace) -> Dict[str, float]:
     result = subprocess.run(
         command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise RuntimeError(f'memory run of {mode} failed:\n'
+        raise RuntimeError(f'memory run of {row_name(mode, layout)} '
+                           'failed:\n'
                            f'{result.stderr[-2000:]}')
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -196,34 +225,50 @@ def gflops(model_name: str, frames: int, size: int) -> float:
 
 
 def time_modes(model_name: str, size: int, window: int, warmup: int,
-               repeats: int) -> Dict[str, object]:
-    """Latency of both modes, alternating frame by frame.
+               repeats: int, layouts: Sequence[str]) -> Dict[str, object]:
+    """Latency of both modes in every layout, alternating frame by frame.
+
+    One model per layout, all with the first one's weights.
 
     Returns:
-        ``{'stream': [s, ...], 'window': [s, ...], 'max_abs_diff': float,
+        ``{'times': {row_name: [s, ...]}, 'max_abs_diff': float,
         'state_mib': float}``.
     """
     from img_mmaction.models import StreamingRecognizer
-    model = build_model(model_name, window)
-    runner = StreamingRecognizer(model)
-    run_window = _window_step(model)
     clip = _frames(window, size)
-    # The equivalence check first: after `window` frames, both agree.
-    for index in range(window):
-        streamed = runner.step(clip[index][None])[0]
-    max_abs_diff = float((streamed - run_window(clip)).abs().max())
-    state_mib = runner.state_nbytes() / 2**20
-    times: Dict[str, List[float]] = {mode: [] for mode in MODES}
+    steps: Dict[str, Callable[[int], object]] = {}
+    max_abs_diff, state_mib, reference = 0.0, 0.0, None
+    for layout in layouts:
+        model = build_model(model_name, window, layout)
+        run_window = _window_step(model)
+        if reference is None:
+            weights = model.state_dict()
+            reference = run_window(clip)
+        else:
+            model.load_state_dict(weights)
+        runner = StreamingRecognizer(model)
+        # The equivalence check first: after `window` frames, the stream and
+        # the window in this layout agree with the window in the first one.
+        for index in range(window):
+            streamed = runner.step(clip[index][None])[0]
+        for scores in (streamed, run_window(clip)):
+            max_abs_diff = max(max_abs_diff,
+                               float((scores - reference).abs().max()))
+        state_mib = runner.state_nbytes() / 2**20
+        steps[row_name('stream',
+                       layout)] = (lambda index, runner=runner: runner.step(
+                           clip[index % window][None]))
+        steps[row_name(
+            'window',
+            layout)] = (lambda index, run_window=run_window: run_window(clip))
+    times: Dict[str, List[float]] = {name: [] for name in steps}
     for index in range(warmup + repeats):
-        for mode in MODES:
+        for name, step in steps.items():
             start = time.perf_counter()
-            if mode == 'stream':
-                runner.step(clip[index % window][None])
-            else:
-                run_window(clip)
+            step(index)
             if index >= warmup:
-                times[mode].append(time.perf_counter() - start)
-    return dict(times, max_abs_diff=max_abs_diff, state_mib=state_mib)
+                times[name].append(time.perf_counter() - start)
+    return dict(times=times, max_abs_diff=max_abs_diff, state_mib=state_mib)
 
 
 def _quantile(values: Sequence[float], q: float) -> float:
@@ -232,17 +277,19 @@ def _quantile(values: Sequence[float], q: float) -> float:
 
 
 def format_table(rows: Dict[str, dict]) -> str:
-    """Markdown, one row per mode."""
+    """Markdown, one row per mode and layout."""
     lines = [
-        '| mode | per-frame latency, median (ms) | p90 (ms) | vs window | '
-        'GFLOPs per prediction | peak extra memory (MiB) | state between '
-        'frames (MiB) |', '|---|---|---|---|---|---|---|'
+        '| mode | layout | per-frame latency, median (ms) | p90 (ms) | '
+        'vs fastest window | GFLOPs per prediction | peak extra memory '
+        '(MiB) | state between frames (MiB) |',
+        '|---|---|---|---|---|---|---|---|'
     ]
-    for mode, row in rows.items():
-        lines.append(
-            f'| {mode} | {row["median_ms"]:.1f} | {row["p90_ms"]:.1f} | '
-            f'{row["vs_window"]:.3f} | {row["gflops"]:.3g} | '
-            f'{row["extra_mib"]:.1f} | {row["state_mib"]:.2f} |')
+    for name, row in rows.items():
+        mode, layout = name.split('/')
+        lines.append(f'| {mode} | {layout} | {row["median_ms"]:.1f} | '
+                     f'{row["p90_ms"]:.1f} | {row["vs_window"]:.3f} | '
+                     f'{row["gflops"]:.3g} | {row["extra_mib"]:.1f} | '
+                     f'{row["state_mib"]:.2f} |')
     return '\n'.join(lines)
 
 
@@ -256,6 +303,12 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
     parser.add_argument('--repeats', type=int, default=20)
     parser.add_argument('--memory-frames', type=int, default=4)
     parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument(
+        '--layouts',
+        nargs='+',
+        choices=tuple(LAYOUTS),
+        default=list(LAYOUTS),
+        help='memory layouts to run both modes in (LAYOUTS)')
     parser.add_argument('--json', default=None, help='write results here')
     parser.add_argument(
         '--skip-memory',
@@ -272,36 +325,38 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
     register_all_modules()
     if args.memory_of is not None:
         result = memory_of(args.memory_of, args.model, args.size, args.window,
-                           args.memory_frames)
+                           args.memory_frames, args.layouts[0])
         print(json.dumps(result))
         return result
 
     load_before = os.getloadavg()
     timed = time_modes(args.model, args.size, args.window, args.warmup,
-                       args.repeats)
+                       args.repeats, args.layouts)
+    times: Dict[str, List[float]] = timed['times']
     nothing = dict(
         rss_built_mib=float('nan'),
         peak_mib=float('nan'),
         extra_mib=float('nan'))
-    memory = {
-        mode: nothing if args.skip_memory else _memory_in_child(mode, args)
-        for mode in MODES
-    }
     flops = dict(
         stream=gflops(args.model, 1, args.size),
         window=gflops(args.model, args.window, args.size))
     load_after = os.getloadavg()
-    window_median = statistics.median(timed['window'])
+    fastest_window = min(
+        statistics.median(times[row_name('window', layout)])
+        for layout in args.layouts)
     rows = {}
-    for mode in MODES:
-        median = statistics.median(timed[mode])
-        rows[mode] = dict(
-            median_ms=median * 1e3,
-            p90_ms=_quantile(timed[mode], 0.9) * 1e3,
-            vs_window=median / window_median,
-            gflops=flops[mode],
-            state_mib=timed['state_mib'] if mode == 'stream' else 0.0,
-            **memory[mode])
+    for layout in args.layouts:
+        for mode in MODES:
+            name = row_name(mode, layout)
+            median = statistics.median(times[name])
+            rows[name] = dict(
+                median_ms=median * 1e3,
+                p90_ms=_quantile(times[name], 0.9) * 1e3,
+                vs_window=median / fastest_window,
+                gflops=flops[mode],
+                state_mib=timed['state_mib'] if mode == 'stream' else 0.0,
+                **(nothing if args.skip_memory else _memory_in_child(
+                    mode, layout, args)))
     table = format_table(rows)
     note = (f'{args.model}, {args.size}x{args.size}, window {args.window}, '
             f'batch 1, {args.threads} threads, median of {args.repeats} '
@@ -318,7 +373,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
         load_before=load_before,
         load_after=load_after,
         note=note,
-        times=dict((m, timed[m]) for m in MODES))
+        times=times)
     if args.json:
         with open(args.json, 'w') as handle:
             json.dump(results, handle, indent=2)

@@ -206,7 +206,10 @@ class Res2NetIMG(BaseModule):
         channels_last: Keep the weights and run the stem and stages in the
             channels_last memory format (the same values, another layout;
             the input may come in either layout and the outputs are
-            returned contiguous). Res2Net's narrow slices run slower in NCHW
+            returned contiguous). One bool, or one per stage (the stem
+            follows stage 1): the fastest layout depends on the batch, e.g.
+            ``(True, True, False, False)`` for frame-by-frame streaming on
+            CPU (docs/online.md). Res2Net's narrow slices run slower in NCHW
             on CPU (docs/performance.md). Set False for plain NCHW.
             Defaults to True.
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH)`` is the same as
@@ -246,7 +249,7 @@ class Res2NetIMG(BaseModule):
                  frozen_stages: int = -1,
                  with_cp: bool = False,
                  stage_blocks: Optional[Sequence[int]] = None,
-                 channels_last: bool = True,
+                 channels_last: Union[bool, Sequence[bool]] = True,
                  init_cfg: Optional[dict] = None,
                  **kwargs: Any) -> None:
         check_kwargs(kwargs,
@@ -274,6 +277,10 @@ class Res2NetIMG(BaseModule):
         self.temporal_cfg = per_stage(temporal_cfg, num_stages, 'temporal_cfg')
         self.input_temporal_cfg = per_stage(input_temporal_cfg, num_stages,
                                             'input_temporal_cfg')
+        #: The memory format of each stage (the stem: stage 1's).
+        self.stage_formats = tuple(
+            torch.channels_last if last else torch.contiguous_format
+            for last in per_stage(channels_last, num_stages, 'channels_last'))
         block_cfg = dict(
             num_segments=num_segments,
             base_width=base_width,
@@ -295,15 +302,18 @@ class Res2NetIMG(BaseModule):
             self.res_layers.append(name)
             inplanes = planes * IMGBottleneck.expansion
         self.feat_dim = inplanes
-        self.memory_format = (
-            torch.channels_last if channels_last else torch.contiguous_format)
         # Only the layout of the 2-D convolutions' weights changes, not
         # their values: a given seed builds the same network either way,
         # and state dicts load across layouts (copy_ keeps the destination's
         # layout). Not self.to(): it fails on 5-D weights (TemporalConv1d).
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                module.to(memory_format=self.memory_format)
+        parts = [(nn.ModuleList([self.conv1,
+                                 self.bn1]), self.stage_formats[0])]
+        parts += [(getattr(self, name), layout)
+                  for name, layout in zip(self.res_layers, self.stage_formats)]
+        for part, layout in parts:
+            for module in part.modules():
+                if isinstance(module, nn.Conv2d):
+                    module.to(memory_format=layout)
         self._freeze_stages()
 
     def _stage_blocks(self, depth: int, num_stages: int,
@@ -392,11 +402,12 @@ class Res2NetIMG(BaseModule):
             ValueError: N*T is not a multiple of ``num_segments``.
         """
         check_frames(x.shape[0], self.num_segments, 'Res2NetIMG')
-        # A layout change only (a copy when channels_last is on).
-        x = x.contiguous(memory_format=self.memory_format)
+        # Layout changes only (a copy where the layout changes).
+        x = x.contiguous(memory_format=self.stage_formats[0])
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         outs = []
         for index, name in enumerate(self.res_layers):
+            x = x.contiguous(memory_format=self.stage_formats[index])
             x = getattr(self, name)(x)
             if index in self.out_indices:
                 # Heads may .view() their input: hand them NCHW.

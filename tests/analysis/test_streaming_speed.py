@@ -4,6 +4,7 @@ import math
 from pathlib import Path
 
 import pytest
+import torch
 
 from img_mmaction.analysis import streaming_speed as benchmark
 
@@ -16,19 +17,45 @@ def test_latency_rows_json_and_equivalence(tmp_path: Path,
     out = tmp_path / 'streaming.json'
     benchmark.main(TINY + ['--skip-memory', '--json', str(out)])
     results = json.loads(out.read_text())
-    stream, window = results['rows']['stream'], results['rows']['window']
-    # The streamed scores after 8 frames are the window's.
+    rows = results['rows']
+    layouts = list(benchmark.LAYOUTS)
+    assert list(rows) == [
+        f'{mode}/{layout}' for layout in layouts for mode in benchmark.MODES
+    ]
+    # The streamed scores after 8 frames, in both layouts, are the window's.
     assert results['max_abs_diff'] < 1e-5
-    # One frame instead of eight through the same network.
-    assert stream['gflops'] * 8 == pytest.approx(window['gflops'], rel=0.01)
-    assert stream['vs_window'] == pytest.approx(stream['median_ms'] /
-                                                window['median_ms'])
-    assert stream['state_mib'] > 0 and window['state_mib'] == 0
-    assert math.isnan(stream['extra_mib'])  # --skip-memory
-    assert len(results['times']['stream']) == 2
+    fastest_window = min(rows[f'window/{layout}']['median_ms']
+                         for layout in layouts)
+    for layout in layouts:
+        stream, window = rows[f'stream/{layout}'], rows[f'window/{layout}']
+        # One frame instead of eight through the same network.
+        assert stream['gflops'] * 8 == pytest.approx(
+            window['gflops'], rel=0.01)
+        # Each mode against the fastest window, whatever its layout.
+        for row in (stream, window):
+            assert row['vs_window'] == pytest.approx(row['median_ms'] /
+                                                     fastest_window)
+        assert stream['state_mib'] > 0 and window['state_mib'] == 0
+        assert math.isnan(stream['extra_mib'])  # --skip-memory
+        assert len(results['times'][f'stream/{layout}']) == 2
     table = capsys.readouterr().out
-    assert table.count('\n| stream |') == 1
-    assert table.count('\n| window |') == 1
+    for layout in layouts:
+        for mode in benchmark.MODES:
+            assert table.count(f'\n| {mode} | {layout} |') == 1
+
+
+def test_layouts_build_the_same_weights_in_their_own_layout() -> None:
+    models = {
+        layout: benchmark.build_model('tiny', 2, layout)
+        for layout in benchmark.LAYOUTS
+    }
+    per_stage = models['nchw-stages-3-4'].backbone
+    assert per_stage.layer2[0].conv1.weight.is_contiguous(
+        memory_format=torch.channels_last)
+    assert per_stage.layer3[0].conv1.weight.is_contiguous()
+    states = [model.state_dict() for model in models.values()]
+    for key, value in states[0].items():
+        assert torch.equal(value, states[1][key]), key
 
 
 @pytest.mark.slow  # one subprocess per mode
@@ -43,5 +70,5 @@ def test_memory_runs_in_fresh_processes(tmp_path: Path) -> None:
 
 
 def test_memory_of_reads_the_peak_of_this_process() -> None:
-    result = benchmark.memory_of('stream', 'tiny', 32, 2, 1)
+    result = benchmark.memory_of('stream', 'tiny', 32, 2, 1, 'nchw-stages-3-4')
     assert result['peak_mib'] >= result['rss_built_mib'] > 0

@@ -105,11 +105,22 @@ def test_channels_last_changes_layout_not_values() -> None:
     assert conv_weights and all(
         p.is_contiguous(memory_format=torch.channels_last)
         for p in conv_weights)
+    # One layout per stage: stem and stage 1 channels_last, then NCHW.
+    mixed = tiny_backbone(
+        channels_last=(True, False, False, True), temporal_cfg=RANDOM_SHIFT)
+    mixed.load_state_dict(nchw.state_dict())
+    for name, param in mixed.named_parameters():
+        if param.dim() == 4:
+            layout = (
+                torch.contiguous_format if name.startswith(
+                    ('layer2.', 'layer3.')) else torch.channels_last)
+            assert param.is_contiguous(memory_format=layout), name
     x = torch.randn(2 * T, 3, 32, 32)
     outputs, grads = [], []
     for model, layout in ((nchw, torch.contiguous_format),
                           (last, torch.contiguous_format),
-                          (last, torch.channels_last)):
+                          (last, torch.channels_last),
+                          (mixed, torch.contiguous_format)):
         model.train()
         leaf = x.clone(memory_format=layout).requires_grad_(True)
         out = model(leaf)
@@ -126,6 +137,12 @@ def test_channels_last_changes_layout_not_values() -> None:
             scale = expected.abs().max().clamp_min(1e-12)
             torch.testing.assert_close(
                 got / scale, expected / scale, rtol=0, atol=1e-4)
+
+
+def test_channels_last_per_stage_needs_one_entry_per_stage() -> None:
+    with pytest.raises(
+            ValueError, match='channels_last has 2 entries for 4 stages'):
+        tiny_backbone(channels_last=(True, False))
 
 
 def test_batch_not_multiple_of_segments_is_a_clear_error() -> None:

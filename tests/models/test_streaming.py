@@ -1,6 +1,6 @@
 """StreamingRecognizer (OURS): frame by frame = the offline causal model."""
 import copy
-from typing import Tuple
+from typing import Tuple, Union
 
 import pytest
 import torch
@@ -33,7 +33,7 @@ def perturb_(model: torch.nn.Module) -> torch.nn.Module:
 
 
 def build(num_segments: int,
-          channels_last: bool = True,
+          channels_last: Union[bool, Tuple[bool, ...]] = True,
           cfg: dict = CAUSAL_TINY,
           state: dict = None) -> torch.nn.Module:
     """The recognizer of ``cfg`` for clips of ``num_segments`` frames."""
@@ -51,8 +51,10 @@ def build(num_segments: int,
     return model.eval()
 
 
-def offline(model_cfg: dict, state: dict, clips: torch.Tensor,
-            channels_last: bool) -> Tuple[torch.Tensor, torch.Tensor]:
+def offline(
+    model_cfg: dict, state: dict, clips: torch.Tensor,
+    channels_last: Union[bool, Tuple[bool, ...]]
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """Logits and scores of the offline model on whole clips [B, t, ...]."""
     model = build(clips.shape[1], channels_last, model_cfg, state)
     samples = [ActionDataSample() for _ in range(clips.shape[0])]
@@ -72,9 +74,10 @@ def raw_clips(streams: int, frames: int) -> torch.Tensor:
 
 
 @pytest.mark.parametrize(
-    'channels_last', [True, False], ids=['channels_last', 'nchw'])
-def test_every_prefix_equals_the_offline_causal_model(channels_last: bool
-                                                      ) -> None:
+    'channels_last', [True, False, (True, True, False, False)],
+    ids=['channels_last', 'nchw', 'per_stage'])
+def test_every_prefix_equals_the_offline_causal_model(
+        channels_last: Union[bool, Tuple[bool, ...]]) -> None:
     """After frame t: the model with num_segments=t on frames 1..t."""
     frames = 8
     source = build(8, channels_last)
