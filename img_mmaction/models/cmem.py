@@ -1,6 +1,6 @@
 """CMEM: channel attention from short-range motion (paper Sec. 3.1)."""
 from __future__ import annotations
-from typing import Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -11,6 +11,22 @@ from mmcv.cnn import build_conv_layer, build_norm_layer
 from .checks import check_frames
 
 CMEM_INITS = ('random', 'identity')
+
+
+class CMEMFrame(NamedTuple):
+    """A frame's (or frames') ``conv_trans`` output with its statistics.
+
+    What Eqs. 3-7 read of each frame: the map itself (for the dot product),
+    its spatial mean (Eq. 6) and its spatial L2 norm (Eq. 5, floored at
+    ``eps``). A causal CMEM keeps frame t-1's between stream steps, so that
+    each frame's statistics are computed once.
+
+    Shapes:
+        ``y``: [..., C/r, H*W]; ``mean`` and ``norm``: [..., C/r].
+    """
+    y: torch.Tensor
+    mean: torch.Tensor
+    norm: torch.Tensor
 
 
 @MODELS.register_module()
@@ -142,6 +158,24 @@ class CMEM(nn.Module):
             nn.init.zeros_(self.conv_exp.weight)
             nn.init.zeros_(self.conv_exp.bias)
 
+    def _frames(self, y: torch.Tensor) -> CMEMFrame:
+        """``y`` [..., C/r, H*W] with its mean and norm over H*W."""
+        norm = y.pow(2).sum(dim=-1).clamp_min(self.eps**2).sqrt()
+        return CMEMFrame(y, y.mean(dim=-1), norm)
+
+    def _pair_feature(self, later: CMEMFrame,
+                      earlier: CMEMFrame) -> torch.Tensor:
+        """F of Eq. 7 for each pair of frames, [..., C/r].
+
+        Eqs. 3 + 6: average pooling commutes with the difference, so M^q is
+        the difference of the pooled maps (M itself is never stored); Eqs.
+        4-5: one cosine per channel over the H*W positions.
+        """
+        motion = later.mean - earlier.mean
+        cosine = (later.y * earlier.y).sum(dim=-1) / (
+            later.norm * earlier.norm)
+        return self.alpha * motion + self.beta * cosine
+
     def motion_feature(self, x: torch.Tensor) -> torch.Tensor:
         """Computes F of Eq. 7.
 
@@ -161,16 +195,12 @@ class CMEM(nn.Module):
         y = y.to(torch.promote_types(y.dtype, torch.float32)).view(
             num_clips, self.num_segments, self.reduced_channels,
             height * width)
-        # Eqs. 3 + 6: average pooling commutes with the difference, so M^q
-        # is the difference of the pooled maps; M itself is never stored.
-        pooled = y.mean(dim=3)
-        motion = pooled[:, 1:] - pooled[:, :-1]
-        # Eqs. 4-5: one cosine per channel over the H*W positions. Each
-        # frame's norm is computed once and used for both of its pairs.
-        dot = (y[:, 1:] * y[:, :-1]).sum(dim=3)
-        norm = y.pow(2).sum(dim=3).clamp_min(self.eps**2).sqrt()
-        cosine = dot / (norm[:, 1:] * norm[:, :-1])
-        feature = self.alpha * motion + self.beta * cosine
+        # Each frame's mean and norm are computed once and used for both of
+        # its pairs: (t, t+1) with frames 1.. as the later ones.
+        frames = self._frames(y)
+        feature = self._pair_feature(
+            CMEMFrame(*(part[:, 1:] for part in frames)),
+            CMEMFrame(*(part[:, :-1] for part in frames)))
         # Pair (t, t+1) belongs to frame t, or to frame t+1 when causal:
         # zeros for the last (first) frame, [N, T-1, C/r] -> [N, T, C/r]
         ends = (1, 0) if self.causal else (0, 1)
@@ -202,25 +232,25 @@ class CMEM(nn.Module):
 
     def stream_step(self,
                     x: torch.Tensor,
-                    cache: Optional[torch.Tensor],
+                    cache: Optional[CMEMFrame],
                     fresh: Optional[torch.Tensor] = None
-                    ) -> Tuple[torch.Tensor, torch.Tensor]:
+                    ) -> Tuple[torch.Tensor, CMEMFrame]:
         """The causal form on one new frame of each of B streams (OURS).
 
         Equals frame t of :meth:`forward` on the clips of frames 1..t, given
-        the ``conv_trans`` output of frame t-1.
+        the ``conv_trans`` output of frame t-1 and its statistics.
 
         Args:
             x: Frame t of each stream, shape [B, C, H, W].
-            cache: What the previous call returned for frame t-1, of shape
-                [B, C/r, H*W], or None when every stream is at its first
-                frame.
+            cache: What the previous call returned for frame t-1 (``y`` of
+                shape [B, C/r, H*W]), or None when every stream is at its
+                first frame.
             fresh: Optional bool mask [B] of streams at their first frame,
                 whose cached frame is ignored. Defaults to None (none).
 
         Returns:
-            The output [B, C, H, W] and the new cache, Y(t) of shape
-            [B, C/r, H*W] (in at least float32).
+            The output [B, C, H, W] and the new cache: Y(t) of shape
+            [B, C/r, H*W] (in at least float32) with its mean and norm.
 
         Raises:
             RuntimeError: The module is not causal.
@@ -235,26 +265,22 @@ class CMEM(nn.Module):
         # [B, C/r, H, W] -> [B, C/r, H*W]
         y = y.to(torch.promote_types(y.dtype, torch.float32)).view(
             num_streams, self.reduced_channels, height * width)
+        current = self._frames(y)
         if cache is None:
             feature = y.new_zeros(num_streams, self.reduced_channels)
         else:
-            if cache.shape != y.shape:
+            if cache.y.shape != y.shape:
                 raise ValueError(
-                    f'CMEM.stream_step: cache of shape {tuple(cache.shape)} '
-                    f'for a frame that gives {tuple(y.shape)}; reset the '
-                    'stream when the number of streams or the frame size '
-                    'changes')
-            # Eqs. 3 + 6 and 4-5, as in motion_feature, to frame t-1.
-            motion = y.mean(dim=2) - cache.mean(dim=2)
-            dot = (y * cache).sum(dim=2)
-            norm = y.pow(2).sum(dim=2).clamp_min(self.eps**2).sqrt()
-            norm_cache = cache.pow(2).sum(dim=2).clamp_min(self.eps**2).sqrt()
-            feature = (
-                self.alpha * motion + self.beta * dot / (norm * norm_cache))
+                    'CMEM.stream_step: cache of shape '
+                    f'{tuple(cache.y.shape)} for a frame that gives '
+                    f'{tuple(y.shape)}; reset the stream when the number of '
+                    'streams or the frame size changes')
+            # The pair (t-1, t) belongs to frame t, as in motion_feature.
+            feature = self._pair_feature(current, cache)
             if fresh is not None:
                 feature = feature.masked_fill(fresh[:, None], 0.0)
         # [B, C/r] -> [B, C/r, 1, 1]
         feature = feature.to(x.dtype).view(num_streams, self.reduced_channels,
                                            1, 1)
         attention = 2 * torch.sigmoid(self.conv_exp(feature)) - 1
-        return x * (1 + attention), y
+        return x * (1 + attention), current

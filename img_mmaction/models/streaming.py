@@ -6,7 +6,8 @@ mixes t-1, t, t+1. Built with ``cmem_cfg=dict(causal=True)`` and
 module looks back only, to frame t-1, so a new frame costs one 2D pass of
 the network plus a cache of the previous frame's small tensors per layer:
 
-* a causal CMEM caches its ``conv_trans`` output Y(t-1) ([B, C/r, H*W]);
+* a causal CMEM caches its ``conv_trans`` output Y(t-1) ([B, C/r, H*W])
+  with its spatial mean and norm ([B, C/r] each), a :class:`CMEMFrame`;
 * a causal adaptive shift caches its input x(t-1) ([B, C, H, W]).
 
 :class:`StreamingRecognizer` runs a trained ``Recognizer2D`` that way for B
@@ -24,13 +25,13 @@ Example:
 from __future__ import annotations
 import copy
 import itertools
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 
 from .clim import CLIM
-from .cmem import CMEM
+from .cmem import CMEM, CMEMFrame
 from .res2net_img import Res2NetIMG
 from .resnet_img import ResNetIMG
 from .temporal import AdaptiveShift
@@ -63,7 +64,7 @@ class StreamingLayer(nn.Module):
         super().__init__()
         self.module = module
         #: What ``stream_step`` returned for frame t-1; None: no frame yet.
-        self.cache: Optional[torch.Tensor] = None
+        self.cache: Optional[Union[torch.Tensor, CMEMFrame]] = None
         #: Bool mask [B] of streams at their first frame, or None for none.
         self.fresh: Optional[torch.Tensor] = None
 
@@ -220,9 +221,13 @@ class StreamingRecognizer:
         if not streams:
             return
         index = torch.as_tensor(list(streams), dtype=torch.long)
-        # A cache row of a stream at frame 0 is ignored (``fresh``).
         self._seen[index] = 0
         self._feature_sum[index] = 0
+        # The next step ignores these streams' cache rows; the mask is set
+        # here, once, and dropped after that step.
+        fresh = self._seen == 0
+        for layer in self.layers:
+            layer.fresh = fresh
 
     @torch.no_grad()
     def step(self, frames: torch.Tensor) -> torch.Tensor:
@@ -251,16 +256,14 @@ class StreamingRecognizer:
                 f'StreamingRecognizer.step: {num_streams} streams in this '
                 f'frame batch, but {self.num_streams} streams are running; '
                 'call reset() to start another number of streams')
-        fresh = None
-        if self._seen is not None and bool((self._seen == 0).any()):
-            fresh = self._seen == 0
-        for layer in self.layers:
-            layer.fresh = fresh
         inputs = self.model.data_preprocessor(
             dict(inputs=list(frames), data_samples=None))['inputs']
         head = self.model.cls_head
         # [B, C, h, w] -> [B, C, 1, 1] -> [B, C]
         pooled = head.avg_pool(self.model.backbone(inputs)).flatten(1)
+        if self.layers and self.layers[0].fresh is not None:
+            for layer in self.layers:
+                layer.fresh = None
         if self._seen is None:
             self._seen = torch.zeros(
                 num_streams, dtype=torch.long, device=pooled.device)
@@ -275,6 +278,8 @@ class StreamingRecognizer:
     def state_nbytes(self) -> int:
         """Bytes held between steps: the layers' caches and the feature sum.
         """
-        tensors = [layer.cache for layer in self.layers]
-        tensors.append(self._feature_sum)
+        tensors = [self._feature_sum]
+        for layer in self.layers:
+            cache = layer.cache
+            tensors.extend(cache if isinstance(cache, tuple) else [cache])
         return sum(t.nbytes for t in tensors if t is not None)

@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from img_mmaction.models import CMEM
+from img_mmaction.models.cmem import CMEMFrame
 from .utils import randomize_
 
 T = 4
@@ -220,7 +221,11 @@ def test_causal_cmem_stream_step_equals_forward(layout: torch.memory_format
         frame = x[:, t].contiguous(memory_format=layout)
         out, cache = module.stream_step(frame, cache)
         torch.testing.assert_close(out, expected[:, t])
-        assert cache.shape == (3, 4, 5 * 4)
+        # Frame t's conv_trans output with its statistics, computed once.
+        assert isinstance(cache, CMEMFrame)
+        assert cache.y.shape == (3, 4, 5 * 4)
+        torch.testing.assert_close(cache.mean, cache.y.mean(dim=2))
+        torch.testing.assert_close(cache.norm, cache.y.norm(dim=2))
 
 
 def test_causal_cmem_stream_step_fresh_streams_restart() -> None:

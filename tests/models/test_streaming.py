@@ -135,10 +135,15 @@ def test_reset_restarts_all_or_some_streams() -> None:
     # Restart stream 0 only; stream 1 goes on.
     runner.reset(streams=[0])
     assert runner.frames_seen.tolist() == [0, 4]
+    # The layers learn which streams start anew once, from the reset, for
+    # the one step that starts them.
+    assert all(layer.fresh.tolist() == [True, False]
+               for layer in runner.layers)
     other = raw_clips(1, 2)
     for t in range(2):
         frames = torch.cat([other[:, t], clips[1:, t]])
         scores = runner.step(frames)
+        assert all(layer.fresh is None for layer in runner.layers)
     fresh = StreamingRecognizer(source)
     for t in range(2):
         expected = fresh.step(other[:, t])
