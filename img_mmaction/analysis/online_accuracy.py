@@ -82,25 +82,30 @@ def load_split(data: Path,
     return np.stack(videos), np.array(labels)
 
 
-def _frame_batch(pipeline: FramePipeline, videos: np.ndarray,
-                 index: Sequence[int]) -> torch.Tensor:
-    """Frames ``index`` of every video through the spatial steps.
+def frame_inputs(pipeline: FramePipeline, videos: np.ndarray) -> torch.Tensor:
+    """Every frame of every video through the spatial steps, once.
+
+    The steps of a test pipeline after sampling (resize, crop, format) act
+    on each frame alone, so a clip of any frames is these frames stacked.
+
+    Args:
+        pipeline: The recipe's test pipeline.
+        videos: RGB uint8 [N, F, H, W, 3].
 
     Returns:
-        Raw model input [N, len(index), 3, H, W].
+        Raw model input [N, F, 3, H', W'].
     """
-    return torch.stack(
-        [pipeline.inputs(list(video[list(index)])) for video in videos])
+    return torch.stack([pipeline.inputs(list(video)) for video in videos])
 
 
-def stream_scores(model: nn.Module, pipeline: FramePipeline,
-                  videos: np.ndarray) -> np.ndarray:
+def stream_scores(model: nn.Module, inputs: torch.Tensor,
+                  stride: int) -> np.ndarray:
     """Scores after each video frame, streaming every ``stride``-th frame.
 
     Args:
         model: A causal recognizer.
-        pipeline: Its recipe's test pipeline.
-        videos: RGB uint8 [N, F, H, W, 3], all streamed at once.
+        inputs: :func:`frame_inputs` of the videos, all streamed at once.
+        stride: Video frames between two inputs of a stream.
 
     Returns:
         [F, N, K]: row t-1 holds the scores after video frames 1..t.
@@ -108,24 +113,23 @@ def stream_scores(model: nn.Module, pipeline: FramePipeline,
     runner = StreamingRecognizer(model)
     rows = []
     scores = None
-    for index in range(videos.shape[1]):
-        if index % pipeline.stride == 0:
-            # [N, 1, 3, H, W] -> [N, 3, H, W]
-            frames = _frame_batch(pipeline, videos, [index])[:, 0]
-            scores = runner.step(frames)
+    for index in range(inputs.shape[1]):
+        if index % stride == 0:
+            # [N, F, 3, H, W] -> [N, 3, H, W]
+            scores = runner.step(inputs[:, index])
         rows.append(scores.numpy())
     return np.stack(rows)
 
 
 @torch.no_grad()
 def window_scores(model: nn.Module, pipeline: FramePipeline,
-                  videos: np.ndarray) -> np.ndarray:
+                  inputs: torch.Tensor) -> np.ndarray:
     """Scores after each video frame, re-running the recipe's sampling.
 
     Args:
         model: A recognizer.
-        pipeline: Its recipe's test pipeline.
-        videos: RGB uint8 [N, F, H, W, 3].
+        pipeline: Its recipe's test pipeline (the sampling step).
+        inputs: :func:`frame_inputs` of the videos.
 
     Returns:
         [F, N, K]: row t-1 holds the scores of the clip that the test
@@ -134,8 +138,9 @@ def window_scores(model: nn.Module, pipeline: FramePipeline,
     from mmaction.structures import ActionDataSample
     model.eval()
     rows = []
-    for seen in range(1, videos.shape[1] + 1):
-        clips = _frame_batch(pipeline, videos, pipeline.frame_indices(seen))
+    for seen in range(1, inputs.shape[1] + 1):
+        # [N, F, 3, H, W] -> [N, T, 3, H, W], the sampled frames
+        clips = inputs[:, pipeline.frame_indices(seen)]
         samples = [ActionDataSample() for _ in range(len(clips))]
         outputs = model.test_step(
             dict(inputs=list(clips), data_samples=samples))
@@ -162,17 +167,18 @@ def frames_curve(model: nn.Module, cfg, protocol: str,
 
     Args:
         model: The trained recognizer.
-        cfg: Its recipe (the ``test_pipeline``).
+        cfg: Its recipe (its test loader's pipeline).
         protocol: ``'stream'`` or ``'window'``.
         videos: RGB uint8 [N, F, H, W, 3].
 
     Returns:
         The scores.
     """
-    pipeline = FramePipeline.from_pipeline(cfg.test_pipeline)
+    pipeline = FramePipeline.from_config(cfg)
+    inputs = frame_inputs(pipeline, videos)
     if protocol == 'stream':
-        return stream_scores(model, pipeline, videos)
-    return window_scores(model, pipeline, videos)
+        return stream_scores(model, inputs, pipeline.stride)
+    return window_scores(model, pipeline, inputs)
 
 
 def format_table(results: Dict[str, dict]) -> str:

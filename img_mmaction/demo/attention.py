@@ -47,7 +47,8 @@ def prepare_clip(cfg: Config, model: nn.Module,
     """One video through the recipe's test pipeline and preprocessor.
 
     Args:
-        cfg: The recipe (its ``test_pipeline``).
+        cfg: The recipe (its test loader's pipeline, the one ``mim test``
+            runs).
         model: The recognizer (its ``data_preprocessor``).
         video: A video file.
 
@@ -58,7 +59,7 @@ def prepare_clip(cfg: Config, model: nn.Module,
     """
     from mmengine.dataset import Compose, pseudo_collate
 
-    pipeline = Compose(cfg.test_pipeline)
+    pipeline = Compose(cfg.test_dataloader.dataset.pipeline)
     data = pipeline(
         dict(filename=str(video), label=-1, start_index=0, modality='RGB'))
     # [T, 3, H, W] uint8 -> [T, H, W, 3] for display

@@ -5,8 +5,9 @@ Online inference and the accuracy-vs-frames-seen experiment
 that are already decoded: the recipe's own sampling step to pick frames
 from the first t of a video, and its own spatial steps (resize, crop,
 ``FormatShape``, ``PackActionInputs``) to turn frames into the model's raw
-input. :class:`FramePipeline` keeps both, from the recipe's
-``test_pipeline``, and drops only the decoding steps.
+input. :class:`FramePipeline` keeps both, from the pipeline ``mim test``
+runs (the recipe's ``test_dataloader.dataset.pipeline``), and drops only the
+decoding steps.
 """
 from __future__ import annotations
 import copy
@@ -16,6 +17,7 @@ from typing import Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
+from mmengine.config import Config
 from mmengine.dataset import Compose
 
 #: Steps that open or decode a file: replaced by frames in memory.
@@ -40,6 +42,21 @@ class FramePipeline:
     spatial: List[dict]
     _compose: Optional[Compose] = field(
         default=None, init=False, repr=False, compare=False)
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> 'FramePipeline':
+        """Splits the pipeline ``mim test`` runs: the test loader's.
+
+        Not the ``test_pipeline`` variable, which a leaf that overrides only
+        ``test_dataloader`` leaves behind.
+
+        Args:
+            cfg: The recipe.
+
+        Returns:
+            See :meth:`from_pipeline`.
+        """
+        return cls.from_pipeline(cfg.test_dataloader.dataset.pipeline)
 
     @classmethod
     def from_pipeline(cls, pipeline: Sequence[dict]) -> 'FramePipeline':
@@ -139,6 +156,26 @@ def read_video(path: Union[str, Path]) -> np.ndarray:
     return reader.get_batch(list(range(len(reader)))).asnumpy()
 
 
+def frame_files(folder: Path) -> List[Path]:
+    """The frames of a folder: its ``*.jpg``/``*.png`` files, by name.
+
+    Args:
+        folder: The folder.
+
+    Returns:
+        The frame files, sorted by name.
+
+    Raises:
+        ValueError: The folder holds no frames.
+    """
+    files = sorted(p for p in folder.iterdir()
+                   if p.suffix.lower() in FRAME_SUFFIXES)
+    if not files:
+        raise ValueError(f'{folder} holds no {"/".join(FRAME_SUFFIXES)} '
+                         'frames')
+    return files
+
+
 def iter_frames(source: str) -> Iterator[np.ndarray]:
     """The frames of a video file, a folder of frames, or a camera.
 
@@ -170,12 +207,7 @@ def iter_frames(source: str) -> Iterator[np.ndarray]:
         finally:
             camera.release()
     if path.is_dir():
-        files = sorted(p for p in path.iterdir()
-                       if p.suffix.lower() in FRAME_SUFFIXES)
-        if not files:
-            raise ValueError(f'{path} holds no {"/".join(FRAME_SUFFIXES)} '
-                             'frames')
-        for file in files:
+        for file in frame_files(path):
             yield cv2.cvtColor(cv2.imread(str(file)), cv2.COLOR_BGR2RGB)
         return
     if not path.is_file():

@@ -29,10 +29,9 @@ import torch
 import torch.nn as nn
 
 import img_mmaction  # noqa: F401  (compat fixes + registration)
+from img_mmaction.demo.frame_pipeline import frame_files
 from img_mmaction.engine.hooks.checkpoint import (format_mismatches,
                                                   state_dict_mismatches)
-
-_FRAME_SUFFIXES = ('.jpg', '.jpeg', '.png')
 
 
 class CheckpointMismatchError(RuntimeError):
@@ -45,11 +44,10 @@ class InferenceInputError(ValueError):
 
 def _frame_folder_sample(folder: Path) -> dict:
     """Describes a frame folder for ``RawFrameDecode``."""
-    frames = sorted(p for p in folder.iterdir()
-                    if p.suffix.lower() in _FRAME_SUFFIXES)
-    if not frames:
-        raise InferenceInputError(
-            f'{folder} holds no {"/".join(_FRAME_SUFFIXES)} frames')
+    try:
+        frames = frame_files(folder)
+    except ValueError as error:
+        raise InferenceInputError(str(error)) from error
     match = re.fullmatch(r'(\D*)(\d+)(\.\w+)', frames[0].name)
     if match is None:
         raise InferenceInputError(

@@ -69,7 +69,7 @@ def stream(config: str,
     from mmengine.config import Config
 
     cfg = Config.fromfile(config)
-    pipeline = FramePipeline.from_pipeline(cfg.test_pipeline)
+    pipeline = FramePipeline.from_config(cfg)
     stride = stride or pipeline.stride
     if stride < 1:
         raise InferenceInputError(f'--stride must be >= 1, got {stride}')

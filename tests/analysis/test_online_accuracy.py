@@ -34,7 +34,7 @@ def recipe_and_model(key: str) -> tuple:
 def full_video_scores(cfg: Config, model: torch.nn.Module,
                       videos: list) -> np.ndarray:
     """What ``mim test`` computes: the whole test pipeline on each file."""
-    pipeline = Compose(cfg.test_pipeline)
+    pipeline = Compose(cfg.test_dataloader.dataset.pipeline)
     data = [
         pipeline(
             dict(filename=str(v), label=-1, start_index=0, modality='RGB'))
@@ -70,7 +70,7 @@ def test_after_all_frames_both_protocols_equal_the_test_pipeline(
 
 def test_window_protocol_samples_the_prefix() -> None:
     cfg = Config.fromfile(str(config_path(experiment.RUNS['img'][1])))
-    pipeline = FramePipeline.from_pipeline(cfg.test_pipeline)
+    pipeline = FramePipeline.from_config(cfg)
     assert pipeline.frame_indices(1).tolist() == [0] * 8
     assert pipeline.frame_indices(16).tolist() == list(range(1, 16, 2))
     assert max(pipeline.frame_indices(5)) == 4

@@ -13,6 +13,7 @@ import img_mmaction  # noqa: F401
 from img_mmaction import synthetic
 from img_mmaction.demo.frame_pipeline import iter_frames
 from img_mmaction.demo.stream import main, stream
+from img_mmaction.models import StreamingRecognizer
 from img_mmaction.testing import make_rawframe_dataset
 from img_mmaction.utils import config_path
 
@@ -75,16 +76,44 @@ def test_stream_command_on_a_real_mp4(online_checkpoint: Path,
     assert f'timeline: {timeline}' in result.stdout
 
 
-def test_stream_a_frame_folder(online_checkpoint: Path,
-                               tmp_path: Path) -> None:
+def test_stream_a_frame_folder_through_the_loaders_pipeline(
+        online_checkpoint: Path, tmp_path: Path) -> None:
+    """A leaf recipe that changes only the test loader's pipeline (crop 40,
+    leaving its base's ``test_pipeline`` variable at 56): the command
+    follows the loader, as ``mim test`` does, and its scores are the
+    runner's on those frames."""
+    leaf = tmp_path / 'crop40.py'
+    leaf.write_text(
+        f"_base_ = '{ONLINE}'\n"
+        "test_dataloader = dict(dataset=dict(pipeline=[\n"
+        "    dict(type='DecordInit'),\n"
+        "    dict(type='SampleFrames', clip_len=8, frame_interval=2,\n"
+        "         num_clips=1, test_mode=True),\n"
+        "    dict(type='DecordDecode'),\n"
+        "    dict(type='CenterCrop', crop_size=40),\n"
+        "    dict(type='FormatShape', input_format='NCHW'),\n"
+        "    dict(type='PackActionInputs')]))\n")
+    assert Config.fromfile(str(leaf)).test_pipeline[3]['crop_size'] == 56
     folder, _ = make_rawframe_dataset(tmp_path, num_videos=1, num_frames=6)
     video = folder / '1'
     frames, scores, labels = stream(
-        str(ONLINE), str(online_checkpoint), str(video), stride=1, echo=False)
+        str(leaf), str(online_checkpoint), str(video), stride=1, echo=False)
     assert frames == list(range(6)) and scores.shape == (6, 8)
-    np.testing.assert_allclose(scores.sum(1), 1, rtol=1e-5)
     assert labels == [str(i) for i in range(8)]
-    assert len(list(iter_frames(str(video)))) == 6
+    # The same frames, cropped by hand, through the runner directly.
+    from mmaction.apis import init_recognizer
+    model = init_recognizer(str(ONLINE), str(online_checkpoint), device='cpu')
+    runner = StreamingRecognizer(model)
+    pictures = list(iter_frames(str(video)))
+    assert len(pictures) == 6
+    for row, picture in zip(scores, pictures):
+        height, width = picture.shape[:2]
+        top, left = (height - 40) // 2, (width - 40) // 2
+        crop = picture[top:top + 40, left:left + 40]
+        # [40, 40, 3] uint8 -> [1, 3, 40, 40] raw pixels
+        frame = torch.from_numpy(crop).permute(2, 0, 1)[None].float()
+        np.testing.assert_allclose(
+            row, runner.step(frame)[0].numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_stream_refuses_the_offline_model_and_bad_inputs(
