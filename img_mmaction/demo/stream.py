@@ -4,7 +4,8 @@ OUR online inference (docs/online.md), not the paper's. Command::
 
     python -m img_mmaction.demo.stream CONFIG CHECKPOINT INPUT \\
         [--label-map labels.txt] [--topk 3] [--stride N] \\
-        [--max-frames N] [--timeline timeline.png]
+        [--max-frames N] [--timeline timeline.png] \\
+        [--cfg-options model.backbone.channels_last="[True,True,False,False]"]
 
 INPUT is a video file (decord), a folder of ``*.jpg``/``*.png`` frames
 (sorted by name) or a camera index such as ``0`` (OpenCV). The model must
@@ -25,6 +26,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+from mmengine.config import DictAction
 
 import img_mmaction  # noqa: F401  (compat fixes + registration)
 from img_mmaction.demo.frame_pipeline import FramePipeline, iter_frames
@@ -41,7 +43,9 @@ def stream(config: str,
            topk: int = 3,
            stride: Optional[int] = None,
            max_frames: Optional[int] = None,
-           echo: bool = True) -> Tuple[List[int], np.ndarray, List[str]]:
+           echo: bool = True,
+           cfg_options: Optional[dict] = None
+           ) -> Tuple[List[int], np.ndarray, List[str]]:
     """Streams ``source`` through the model; prints top-k per input frame.
 
     Args:
@@ -55,6 +59,10 @@ def stream(config: str,
             test ``frame_interval``.
         max_frames: Stop after this many frames of ``source``.
         echo: Print one line per fed frame. Defaults to True.
+        cfg_options: Recipe overrides, as ``mim test --cfg-options`` takes
+            them, e.g. ``{'model.backbone.channels_last': [True, True,
+            False, False]}`` (the per-stage layout measured fastest for one
+            stream on CPU, docs/online.md). Defaults to None.
 
     Returns:
         ``(frame indices fed, scores [n, K] after each, labels)``.
@@ -69,6 +77,8 @@ def stream(config: str,
     from mmengine.config import Config
 
     cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     pipeline = FramePipeline.from_config(cfg)
     stride = stride or pipeline.stride
     if stride < 1:
@@ -165,11 +175,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         help='feed every N-th frame (default: the recipe\'s frame_interval)')
     parser.add_argument('--max-frames', type=int, default=None)
     parser.add_argument('--timeline', default='stream_timeline.png')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default=None,
+        help='override recipe keys, as in mim test (key=value)')
     args = parser.parse_args(argv)
     try:
-        frames, scores, labels = stream(args.config, args.checkpoint,
-                                        args.input, args.label_map, args.topk,
-                                        args.stride, args.max_frames)
+        frames, scores, labels = stream(
+            args.config,
+            args.checkpoint,
+            args.input,
+            args.label_map,
+            args.topk,
+            args.stride,
+            args.max_frames,
+            cfg_options=args.cfg_options)
     except (FileNotFoundError, CheckpointMismatchError, InferenceInputError,
             ValueError) as err:
         print(f'error: {err}', file=sys.stderr)

@@ -114,6 +114,26 @@ def test_stream_a_frame_folder_through_the_loaders_pipeline(
         frame = torch.from_numpy(crop).permute(2, 0, 1)[None].float()
         np.testing.assert_allclose(
             row, runner.step(frame)[0].numpy(), rtol=1e-5, atol=1e-6)
+    # The same weights in the per-stage layout of docs/online.md, chosen
+    # from the command line: the same scores.
+    status = main([
+        str(leaf),
+        str(online_checkpoint),
+        str(video), '--stride', '1', '--timeline',
+        str(tmp_path / 'per_stage.png'), '--cfg-options',
+        'model.backbone.channels_last=[True,True,False,False]'
+    ])
+    assert status == 0
+    _, per_stage, _ = stream(
+        str(leaf),
+        str(online_checkpoint),
+        str(video),
+        stride=1,
+        echo=False,
+        cfg_options={
+            'model.backbone.channels_last': [True, True, False, False]
+        })
+    np.testing.assert_allclose(per_stage, scores, rtol=1e-5, atol=1e-6)
 
 
 def test_stream_refuses_the_offline_model_and_bad_inputs(
