@@ -35,7 +35,6 @@ import importlib
 import importlib.metadata
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -45,6 +44,7 @@ from typing import Dict, List, Optional, Sequence, TextIO
 
 import torch
 
+from img_mmaction.analysis.environment import torch_environment
 from img_mmaction.testing.devices import DRY_RUN_ENV
 
 REPO = Path(__file__).resolve().parents[2]
@@ -94,31 +94,6 @@ class Log:
         for stream in (self.handle, sys.stdout):
             stream.write(text + '\n')
             stream.flush()
-
-
-def environment() -> dict:
-    """Versions of Python, torch, CUDA and cuDNN, and the GPU.
-
-    Returns:
-        The description; ``gpu`` is None without CUDA.
-    """
-    on_cuda = torch.cuda.is_available()
-    gpu = None
-    if on_cuda:
-        props = torch.cuda.get_device_properties(0)
-        gpu = dict(
-            name=props.name,
-            memory_gib=round(props.total_memory / 2**30, 1),
-            capability=f'{props.major}.{props.minor}',
-            count=torch.cuda.device_count())
-    return dict(
-        python=platform.python_version(),
-        torch=torch.__version__,
-        cuda=torch.version.cuda,
-        cudnn=torch.backends.cudnn.version() if on_cuda else None,
-        gpu=gpu,
-        cpu_count=os.cpu_count(),
-        machine=platform.machine())
 
 
 def carried_packages(site: Optional[str]) -> Dict[str, dict]:
@@ -390,7 +365,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         command=' '.join([sys.executable, '-m', __spec__.name] +
                          list(argv if argv is not None else sys.argv[1:])),
         site=args.site,
-        environment=environment(),
+        environment=torch_environment(),
         packages=carried_packages(args.site),
         stages={})
     with open(out / 'gpu_check.log', 'a') as handle:

@@ -39,7 +39,6 @@ import argparse
 import concurrent.futures
 import contextlib
 import dataclasses
-import importlib.metadata
 import json
 import os
 import platform
@@ -53,6 +52,9 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from img_mmaction.analysis.environment import machine, package_versions
+from img_mmaction.demo.report import confusion_matrix
+from img_mmaction.demo.run import data_options
 from img_mmaction.synthetic import motion_bench
 from img_mmaction.utils import config_path
 
@@ -152,18 +154,6 @@ def select_variants(names: Optional[Sequence[str]]) -> List[Variant]:
     return chosen
 
 
-def data_options(data: Path) -> List[str]:
-    """``--cfg-options`` that point a recipe at the dataset ``data``."""
-    videos = data / 'videos'
-    options = []
-    for loader, ann in (('train', 'train'), ('val', 'val'), ('test', 'val')):
-        options += [
-            f'{loader}_dataloader.dataset.ann_file={data / f"{ann}.txt"}',
-            f'{loader}_dataloader.dataset.data_prefix.video={videos}',
-        ]
-    return options
-
-
 def budget_options(epochs: int) -> List[str]:
     """``--cfg-options`` for ``epochs`` epochs with the recipe's cosine."""
     return [
@@ -185,18 +175,17 @@ def group_accuracies(predictions: np.ndarray,
         over :data:`motion_bench.CLASS_GROUPS`) and ``family`` (the
         prediction is in the true class's order-blind group).
     """
+    # [true, predicted] counts: per-class accuracy is the diagonal over the
+    # row sums (NaN for a class with no clip).
+    matrix = confusion_matrix(predictions, labels,
+                              len(motion_bench.CLASS_NAMES))
+    clips = matrix.sum(axis=1)
     per_class = [
-        float((predictions[labels == c] == c).mean()) if np.any(
-            labels == c) else float('nan')
-        for c in range(len(motion_bench.CLASS_NAMES))
+        float(matrix[c, c] / clips[c]) if clips[c] else float('nan')
+        for c in range(len(clips))
     ]
-    family_of = {
-        c: i
-        for i, group in enumerate(motion_bench.ORDER_BLIND_GROUPS)
-        for c in group
-    }
     same_family = [
-        family_of[int(p)] == family_of[int(t)]
+        motion_bench.FAMILY_OF[int(p)] == motion_bench.FAMILY_OF[int(t)]
         for p, t in zip(predictions, labels)
     ]
     result: Dict[str, object] = dict(
@@ -457,13 +446,6 @@ def plot(summary: Dict[str, Dict[str, object]], ceiling: float, title: str,
 
 def environment(threads: int, jobs: int) -> Dict[str, object]:
     """Machine, load and versions, for the record."""
-    versions = {}
-    for package in ('torch', 'mmengine', 'mmaction2', 'mmcv-lite', 'numpy',
-                    'decord', 'opencv-python', 'scikit-video', 'openmim'):
-        try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            versions[package] = None
     try:
         commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
                                 capture_output=True,
@@ -473,11 +455,9 @@ def environment(threads: int, jobs: int) -> Dict[str, object]:
     except (OSError, subprocess.SubprocessError):
         commit = None
     return dict(
-        machine=f'{platform.processor() or platform.machine()}, '
-        f'{os.cpu_count()} CPU cores, {platform.system()} '
-        f'{platform.release()}',
+        machine=machine(),
         python=platform.python_version(),
-        versions=versions,
+        versions=package_versions(),
         commit=commit,
         threads_per_run=threads,
         parallel_runs=jobs,
@@ -485,17 +465,29 @@ def environment(threads: int, jobs: int) -> Dict[str, object]:
 
 
 def budget(recipe: str, data: Path, extra: Sequence[str]) -> Dict[str, object]:
-    """The budget every run shares, read from the IMG recipe and the data."""
-    from mmengine.config import Config
+    """The budget every run shares, read from the IMG recipe and the data.
+
+    Args:
+        recipe: The IMG recipe, relative to the package's configs.
+        data: The dataset folder (its ``meta.json``).
+        extra: The ``--cfg-options`` every run gets (``key=value``), merged
+            into the recipe as ``mim train`` merges them.
+
+    Returns:
+        Epochs, clips, batch size, segments, optimizer, frames, frame size
+        and the extra options.
+    """
+    from mmengine.config import Config, DictAction
     cfg = Config.fromfile(str(config_path(recipe)))
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    if extra:
+        cfg.merge_from_dict(
+            parser.parse_args(['--cfg-options', *extra]).cfg_options)
     meta = json.loads((data / 'meta.json').read_text())
-    epochs = cfg.train_cfg.max_epochs
-    for option in extra:
-        if option.startswith('train_cfg.max_epochs='):
-            epochs = int(option.split('=', 1)[1])
     classes = len(meta['classes'])
     return dict(
-        epochs=epochs,
+        epochs=cfg.train_cfg.max_epochs,
         train_clips=meta['videos_per_class'] * classes,
         test_clips=meta['val_per_class'] * classes,
         batch_size=cfg.train_dataloader.batch_size,

@@ -27,8 +27,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
-import platform
 import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -38,6 +36,7 @@ import torch
 import torch.nn as nn
 
 from img_mmaction import synthetic
+from img_mmaction.analysis.environment import machine
 from img_mmaction.demo.frame_pipeline import FramePipeline, read_video
 from img_mmaction.models import StreamingRecognizer
 from img_mmaction.utils import config_path
@@ -284,8 +283,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     stamp = datetime.date.today().isoformat()
     summary = (f'{table}\n\n{len(labels)} val videos; {args.epochs} epochs, '
                f'training seed {args.seed}, data seed {args.data_seed}; '
-               f'{stamp}, {platform.processor() or platform.machine()}, '
-               f'{os.cpu_count()} CPU cores.')
+               f'{stamp}, {machine()}.')
     print('\n' + summary)
     (out / f'results_seed{args.seed}.md').write_text(summary + '\n')
     (out / f'results_seed{args.seed}.json').write_text(

@@ -61,6 +61,7 @@ from mmengine.analysis import get_model_complexity_info
 from mmengine.logging import MMLogger
 
 import img_mmaction  # noqa: F401
+from img_mmaction.analysis.environment import torch_environment
 from img_mmaction.testing.reference_recognizers import (res2net_img, tsm_r50,
                                                         tsn_r50)
 
@@ -179,26 +180,6 @@ def top_ops(fn: Callable[[], None],
         sort_by='self_device_time_total' if on_cuda else 'self_cpu_time_total',
         row_limit=rows,
         max_name_column_width=36)
-
-
-def environment(device: torch.device) -> Dict[str, Optional[str]]:
-    """Versions and device of a run, for its JSON.
-
-    Args:
-        device: The device measured.
-
-    Returns:
-        Python, torch, CUDA and cuDNN versions, the device's name.
-    """
-    on_cuda = device.type == 'cuda'
-    return dict(
-        python=platform.python_version(),
-        torch=torch.__version__,
-        cuda=torch.version.cuda,
-        cudnn=str(torch.backends.cudnn.version()) if on_cuda else None,
-        device=torch.cuda.get_device_name(device) if on_cuda else 'cpu',
-        machine=platform.machine(),
-        processor=platform.processor() or None)
 
 
 def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
@@ -441,7 +422,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     print(format_table(results))
     report = dict(
         args=vars(args),
-        environment=environment(torch.device(args.device)),
+        environment=torch_environment(torch.device(args.device)),
         results=results)
     if args.json:
         with open(args.json, 'w') as handle:

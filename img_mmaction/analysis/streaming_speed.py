@@ -45,7 +45,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -54,6 +53,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+
+from img_mmaction.analysis.environment import machine
 
 MODES = ('stream', 'window')
 #: Res2NetIMG ``channels_last`` values compared, by name: the recipes'
@@ -364,8 +365,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
             f'{args.window} frames: {timed["max_abs_diff"]:.2e}; load '
             f'average {load_before[0]:.2f} before, {load_after[0]:.2f} '
             f'after; {datetime.date.today().isoformat()}, '
-            f'{platform.processor() or platform.machine()}, '
-            f'{os.cpu_count()} cores, torch {torch.__version__}')
+            f'{machine()}, torch {torch.__version__}')
     print(table + '\n\n' + note)
     results = dict(
         rows=rows,

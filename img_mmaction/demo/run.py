@@ -18,13 +18,13 @@ installed package as well as from a clone.
 from __future__ import annotations
 import argparse
 import json
-import os
 import platform
 import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from img_mmaction import synthetic
+from img_mmaction.analysis.environment import machine
 from img_mmaction.demo import report
 from img_mmaction.demo.mim import train_and_test as mim_train_and_test
 from img_mmaction.utils import config_path
@@ -134,14 +134,12 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     attention_figure(results['IMG']['checkpoint'], data,
                      out / 'cmem_attention.png')
     total_s = time.time() - start
-    machine = (f'{platform.processor() or platform.machine()}, '
-               f'{os.cpu_count()} CPU cores, Python '
-               f'{platform.python_version()}')
+    on = f'{machine()}, Python {platform.python_version()}'
     summary = (f'{table}\n\n{len(synthetic.CLASS_NAMES)} classes in 4 '
                f'time-reversed pairs, {args.videos_per_class} training and '
                f'{args.val_per_class} test videos per class, '
                f'{args.epochs} epochs each; whole demo {total_s:.0f} s on '
-               f'{machine}.')
+               f'{on}.')
     print('\n' + summary)
     (out / 'results.md').write_text(summary + '\n')
     (out / 'results.json').write_text(

@@ -155,3 +155,24 @@ def test_runs_span_counts_from_first_start_to_last_finish() -> None:
     ]
     # The first run started at 00:00:00, the last finished at 00:12:00.
     assert ma.runs_span(runs) == 720
+
+
+def test_budget_reads_the_recipe_with_every_extra_option(tmp_path: Path
+                                                         ) -> None:
+    """The reported budget is the one the runs train with: the recipe with
+    the extra ``--cfg-options`` merged in, not only its epochs."""
+    from img_mmaction.synthetic import motion_bench
+    data = motion_bench.generate_bench(
+        tmp_path / 'data', videos_per_class=1, val_per_class=1)
+    recipe = ma.VARIANTS[7].recipe  # Res2Net IMG
+    plain = ma.budget(recipe, data, [])
+    cfg = Config.fromfile(str(config_path(recipe)))
+    assert plain['epochs'] == cfg.train_cfg.max_epochs
+    assert plain['batch_size'] == cfg.train_dataloader.batch_size
+    assert (plain['train_clips'], plain['test_clips']) == (8, 8)
+    changed = ma.budget(
+        recipe, data,
+        ma.budget_options(3) +
+        ['train_dataloader.batch_size=4', 'optim_wrapper.optimizer.lr=0.5'])
+    assert changed['epochs'] == 3 and changed['batch_size'] == 4
+    assert changed['optimizer']['lr'] == 0.5
