@@ -83,12 +83,49 @@ def test_a_stage_without_budget_is_skipped_and_says_so(tmp_path: Path) -> None:
 
 
 def test_carried_packages_name_their_version_and_place() -> None:
+    """The versions installed here, as the modules themselves state them
+    (not the distributions' metadata that carried_packages reads)."""
+    import mmaction
     import mmengine
     site = str(Path(mmengine.__file__).parents[1])
     found = gpu_check.carried_packages(site)
-    assert found['mmengine']['version'] == '0.10.7'
+    assert found['mmengine']['version'] == mmengine.__version__
     assert found['mmengine']['from_site'] is True
-    assert found['mmaction']['version'] == '1.2.0'
+    assert found['mmaction']['version'] == mmaction.__version__
+
+
+def test_carried_packages_read_the_distribution_and_flag_the_site(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A distribution made here: its module, its metadata's version (the
+    module has none), whether it came from ``site``, and a missing one."""
+    site = tmp_path / 'site'
+    (site / 'carried_probe_mod').mkdir(parents=True)
+    (site / 'carried_probe_mod' / '__init__.py').write_text('HERE = 1\n')
+    info = site / 'carried_probe_dist-3.1.4.dist-info'
+    info.mkdir()
+    (info / 'METADATA').write_text('Metadata-Version: 2.1\n'
+                                   'Name: carried-probe-dist\n'
+                                   'Version: 3.1.4\n')
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(
+        gpu_check, 'CARRIED', {
+            'carried_probe_mod': 'carried-probe-dist',
+            'carried_probe_absent': 'carried-probe-absent'
+        })
+    try:
+        found = gpu_check.carried_packages(str(site))
+        elsewhere = gpu_check.carried_packages(str(tmp_path / 'other'))
+        nowhere = gpu_check.carried_packages(None)
+    finally:
+        sys.modules.pop('carried_probe_mod', None)
+    assert found['carried_probe_mod'] == dict(
+        version='3.1.4',
+        path=str((site / 'carried_probe_mod').resolve()),
+        from_site=True)
+    assert found['carried_probe_absent']['error'].startswith(
+        'ModuleNotFoundError')
+    assert elsewhere['carried_probe_mod']['from_site'] is False
+    assert nowhere['carried_probe_mod']['from_site'] is False
 
 
 def test_budget_must_be_positive() -> None:

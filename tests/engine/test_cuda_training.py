@@ -8,8 +8,9 @@ adaptive shift), its optimizer wrapper built by IMGOptimWrapperConstructor
 with SGD (the SthV1 recipes' optimizer), so one step moves each parameter
 by ``-lr * gradient`` (+ weight decay) and two steps can be compared.
 """
+import contextlib
 import copy
-from typing import Dict, Iterator, Tuple
+from typing import Callable, Dict, Iterator, Tuple
 
 import pytest
 import torch
@@ -27,7 +28,8 @@ from img_mmaction.utils import config_path
 
 pytestmark = [
     pytest.mark.cuda,
-    pytest.mark.skipif(not cuda_tests_can_run(), reason='needs a CUDA device')
+    pytest.mark.skipif(not cuda_tests_can_run(), reason='needs a CUDA device'),
+    pytest.mark.usefixtures('full_float32')
 ]
 DEVICE = cuda_test_device()
 DEMO_IMG = config_path(
@@ -36,18 +38,6 @@ DEMO_IMG = config_path(
 FP32_TOL = 1e-3
 
 Params = Dict[str, torch.Tensor]
-
-
-@pytest.fixture(autouse=True)
-def full_float32() -> Iterator[None]:
-    """TF32 off: cuDNN convolutions and matmuls round as on the CPU."""
-    saved = (torch.backends.cudnn.allow_tf32,
-             torch.backends.cuda.matmul.allow_tf32)
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cuda.matmul.allow_tf32 = False
-    yield
-    (torch.backends.cudnn.allow_tf32,
-     torch.backends.cuda.matmul.allow_tf32) = saved
 
 
 @pytest.fixture(scope='module')
@@ -219,12 +209,75 @@ def test_syncbn_img_recipe_steps_as_bn_in_one_process(process_group,
                                plain.state_dict()['backbone.bn1.running_var'])
 
 
+@contextlib.contextmanager
+def recorded_gradients(model: torch.nn.Module) -> Iterator[Params]:
+    """Each trainable parameter's gradient in the backward passes within.
+
+    The optimizer wrapper zeroes ``.grad`` after its step, so hooks keep
+    a copy (on the CPU) of what backward gives each parameter.
+
+    Args:
+        model: The model (not its DDP wrapper).
+
+    Yields:
+        Parameter name -> its gradient, filled as backward runs.
+    """
+    grads: Params = {}
+
+    def record(name: str) -> Callable[[torch.Tensor], None]:
+
+        def hook(grad: torch.Tensor) -> None:
+            grad = grad.detach().cpu().clone()
+            grads[name] = grads[name] + grad if name in grads else grad
+
+        return hook
+
+    handles = [
+        param.register_hook(record(name))
+        for name, param in model.named_parameters() if param.requires_grad
+    ]
+    try:
+        yield grads
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
 @pytest.mark.skipif(dry_run(), reason='SyncBatchNorm runs only on GPUs')
 def test_syncbn_stock_tsm_recipe_steps(process_group) -> None:
+    """World size 1: each SyncBN layer tracks this batch as BN does.
+
+    Checks that the converted layers are in the graph and in train mode:
+    every trainable parameter gets a finite, non-zero gradient, and every
+    SyncBN layer's running statistics move off their initial values (mean
+    0, variance 1) to those a plain BN copy reaches on the same batch,
+    counting one batch.
+    """
     cfg = tiny_cfg(TINY_TSM_CONFIG)
-    model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(
-        MODELS.build(cfg.model)).to(DEVICE)
+    plain = MODELS.build(cfg.model).to(DEVICE)
+    model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(copy.deepcopy(plain))
     assert sync_batch_norms(model) > 10
-    loss, updates = train_step(ddp(model), cfg, batch(cfg))
+    initial = {n: b.detach().cpu().clone() for n, b in model.named_buffers()}
+    data = batch(cfg)
+    with recorded_gradients(model) as grads:
+        loss, updates = train_step(ddp(model), cfg, data)
+    train_step(plain, cfg, data)
     assert loss == loss and loss > 0  # finite, not NaN
     assert all(torch.isfinite(u).all() for u in updates.values())
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert len(trainable) == len(updates)  # nothing frozen in this recipe
+    assert sorted(grads) == sorted(trainable)
+    for name, grad in grads.items():
+        assert torch.isfinite(grad).all(), name
+        assert grad.abs().max() > 0, name
+    after = dict(model.named_buffers())
+    expected = dict(plain.named_buffers())
+    for name, module in model.named_modules():
+        if not isinstance(module, torch.nn.SyncBatchNorm):
+            continue
+        assert module.num_batches_tracked.item() == 1, name
+        for stat in ('running_mean', 'running_var'):
+            key = f'{name}.{stat}'
+            assert not torch.equal(after[key].cpu(), initial[key]), key
+            torch.testing.assert_close(
+                after[key], expected[key], rtol=1e-4, atol=1e-6, msg=key)

@@ -7,20 +7,9 @@ from img_mmaction.models import AdaptiveShift
 from img_mmaction.models.temporal.adaptive_shift import (_ShiftFunction,
                                                          causal_tsm_kernel,
                                                          tsm_kernel)
+from .utils import eq13_reference
 
 T = 4
-
-
-def eq13_reference(weight: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Eq. 13 written out frame by frame: out[t] = sum_k K[:, k] x[t+k-1]."""
-    clips = x.view(-1, T, *x.shape[1:])
-    out = torch.zeros_like(clips)
-    for t in range(T):
-        for k, dt in enumerate((-1, 0, 1)):
-            if 0 <= t + dt < T:
-                out[:, t] += weight[:, k, None, None] * clips[:, t + dt]
-    return out.view_as(x)
-
 
 # -- TSM equivalence ---------------------------------------------------
 LAYOUTS = [torch.contiguous_format, torch.channels_last]
@@ -103,7 +92,7 @@ def test_both_implementations_equal_eq13_in_value_and_gradient(
         out = module(xi)
         out.backward(grad)
         results.append((out, xi.grad, module.weight.grad))
-    reference = eq13_reference(summed.weight.detach(), x)
+    reference = eq13_reference(summed.weight.detach(), x, T)
     for out, grad_x, grad_w in results:
         torch.testing.assert_close(out, reference, rtol=1e-5, atol=1e-5)
     for got, expected in zip(results[0], results[1]):
@@ -174,7 +163,7 @@ def test_shift_accepts_a_non_contiguous_channel_slice(impl: str) -> None:
     torch.testing.assert_close(
         module(x), module(x.contiguous()), rtol=0, atol=0)
     torch.testing.assert_close(
-        module(x), eq13_reference(module.weight.detach(), x))
+        module(x), eq13_reference(module.weight.detach(), x, T))
 
 
 # -- causal form (OURS, docs/online.md) --------------------------------

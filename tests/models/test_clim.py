@@ -4,8 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from img_mmaction.models import CLIM
-from .test_adaptive_shift import eq13_reference
-from .utils import randomize_
+from .utils import eq13_reference, randomize_
 
 T = 4
 
@@ -27,7 +26,7 @@ def clim_reference(module: CLIM, x: torch.Tensor,
         out = torch.relu(out * bn.weight[:, None, None] +
                          bn.bias[:, None, None])
         if temporal == 'shift':  # SSM, Eq. 13
-            out = eq13_reference(module.temporal[i].weight.detach(), out)
+            out = eq13_reference(module.temporal[i].weight.detach(), out, T)
         return out
 
     out1 = conv_spt(0, slices[0])  # X'_1 = SSM(conv(X_1))
@@ -127,7 +126,7 @@ def test_clim_with_one_scale_is_a_resnet_3x3_then_the_temporal_layer() -> None:
     out = (out - bn.running_mean[:, None, None]
            ) / torch.sqrt(bn.running_var[:, None, None] + bn.eps)
     out = torch.relu(out * bn.weight[:, None, None] + bn.bias[:, None, None])
-    expected = eq13_reference(module.temporal[0].weight.detach(), out)
+    expected = eq13_reference(module.temporal[0].weight.detach(), out, T)
     torch.testing.assert_close(module(x), expected, rtol=1e-5, atol=1e-5)
 
 

@@ -7,7 +7,7 @@ agree to float32 rounding. Autocast runs compare with float32 on the GPU;
 ``torch.compile`` uses its default backend (inductor).
 """
 import copy
-from typing import Callable, Dict, Iterator, Tuple
+from typing import Callable, Dict, Tuple
 
 import pytest
 import torch
@@ -17,11 +17,12 @@ from img_mmaction.models import (CLIM, CMEM, AdaptiveShift, Res2NetIMG,
                                  ResNetIMG)
 from img_mmaction.models.temporal.adaptive_shift import _ShiftFunction
 from img_mmaction.testing.devices import cuda_test_device, cuda_tests_can_run
-from .utils import randomize_
+from .utils import eq13_reference, randomize_
 
 pytestmark = [
     pytest.mark.cuda,
-    pytest.mark.skipif(not cuda_tests_can_run(), reason='needs a CUDA device')
+    pytest.mark.skipif(not cuda_tests_can_run(), reason='needs a CUDA device'),
+    pytest.mark.usefixtures('full_float32')
 ]
 DEVICE = cuda_test_device()
 T = 4
@@ -32,18 +33,6 @@ RANDOM_SHIFT = dict(type='AdaptiveShift', init='random', shift_div=2)
 FP32_TOL = 1e-4
 #: The same for a whole backbone's gradients (longer sums, more rounding).
 FP32_BACKBONE_TOL = 1e-3
-
-
-@pytest.fixture(autouse=True)
-def full_float32() -> Iterator[None]:
-    """TF32 off: cuDNN convolutions and matmuls round as on the CPU."""
-    saved = (torch.backends.cudnn.allow_tf32,
-             torch.backends.cuda.matmul.allow_tf32)
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cuda.matmul.allow_tf32 = False
-    yield
-    (torch.backends.cudnn.allow_tf32,
-     torch.backends.cuda.matmul.allow_tf32) = saved
 
 
 def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
@@ -129,19 +118,6 @@ def resnet_img() -> ResNetIMG:
         temporal_cfg=dict(type='AdaptiveShift', init='random'))
 
 
-def eq13(weight: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Eq. 13 written out: out[t] = K0 x[t-1] + K1 x[t] + K2 x[t+1]."""
-    # [N*T, C, H, W] -> [N, T, C, H, W]
-    clips = x.reshape(-1, T, *x.shape[1:])
-    pad = torch.zeros_like(clips[:, :1])
-    previous = torch.cat([pad, clips[:, :-1]], 1)
-    following = torch.cat([clips[:, 1:], pad], 1)
-    taps = [weight[:, k, None, None] for k in range(3)]
-    out = taps[0] * previous + taps[1] * clips + taps[2] * following
-    # [N, T, C, H, W] -> [N*T, C, H, W]
-    return out.reshape(x.shape)
-
-
 # -- the device against the CPU, float32 ----------------------------------
 def test_cmem_equals_cpu() -> None:
     cmem = randomize_(CMEM(16, T, reduction=4))
@@ -157,7 +133,7 @@ def test_shift_equals_cpu_and_eq13(impl: str,
     out = assert_device_equals_cpu(shift, x)
     if impl == 'sum':  # the weighted sum keeps the input's layout
         assert out.is_contiguous(memory_format=layout)
-    expected = eq13(shift.weight.to(DEVICE), x.to(DEVICE))
+    expected = eq13_reference(shift.weight.to(DEVICE), x.to(DEVICE), T)
     torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-6)
 
 

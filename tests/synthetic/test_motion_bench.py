@@ -60,16 +60,20 @@ def test_drift_moves_against_the_scene() -> None:
     assert np.ptp(camera, 0).max() > 0  # the camera pans
 
 
-def test_every_class_fits_many_scenes() -> None:
-    options = mb.BenchOptions()
+@pytest.mark.parametrize(
+    'side', mb.BenchOptions().object_side, ids=['smallest', 'largest'])
+def test_every_class_fits_many_scenes(side: int) -> None:
+    """Both ends of the default range of sides, every object of ``side``:
+    the largest is where the far margin's bound is tightest."""
+    options = mb.BenchOptions(object_side=(side, side))
     for label in range(len(mb.CLASS_NAMES)):
         for seed in range(40):
             _, tracks, _ = mb.render_bench_clip(
-                label, seed, return_tracks=True)
+                label, seed, options, return_tracks=True)
             for track in tracks:
                 assert track.min() >= options.margin - 0.5
                 assert track.max() <= options.size - options.margin - \
-                    options.object_side[0] + 0.5
+                    side + 0.5
 
 
 def test_order_blind_ceiling_counts_one_class_per_family() -> None:
