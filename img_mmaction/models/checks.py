@@ -34,6 +34,26 @@ def check_frames(num_frames: int, num_segments: int, where: str) -> int:
     return num_frames // num_segments
 
 
+def check_stream_cache(cache_shape: Sequence[int], frame_shape: Sequence[int],
+                       where: str) -> None:
+    """Checks that a stream's cache fits the frame it is used with.
+
+    Args:
+        cache_shape: Shape of what the previous frame left.
+        frame_shape: Shape the new frame gives.
+        where: Name of the calling method, for the error message.
+
+    Raises:
+        ValueError: The shapes differ (the number of streams or the frame
+            size changed without a reset).
+    """
+    if tuple(cache_shape) != tuple(frame_shape):
+        raise ValueError(
+            f'{where}: cache of shape {tuple(cache_shape)} for a frame that '
+            f'gives {tuple(frame_shape)}; reset the stream when the number '
+            'of streams or the frame size changes')
+
+
 def per_stage(value: Any, num_stages: int, name: str) -> Tuple:
     """Expands one value to all stages, or checks one value per stage.
 

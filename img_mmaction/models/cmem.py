@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmcv.cnn import build_conv_layer, build_norm_layer
 
-from .checks import check_frames
+from .checks import check_frames, check_stream_cache
 
 CMEM_INITS = ('random', 'identity')
 
@@ -269,12 +269,7 @@ class CMEM(nn.Module):
         if cache is None:
             feature = y.new_zeros(num_streams, self.reduced_channels)
         else:
-            if cache.y.shape != y.shape:
-                raise ValueError(
-                    'CMEM.stream_step: cache of shape '
-                    f'{tuple(cache.y.shape)} for a frame that gives '
-                    f'{tuple(y.shape)}; reset the stream when the number of '
-                    'streams or the frame size changes')
+            check_stream_cache(cache.y.shape, y.shape, 'CMEM.stream_step')
             # The pair (t-1, t) belongs to frame t, as in motion_feature.
             feature = self._pair_feature(current, cache)
             if fresh is not None:

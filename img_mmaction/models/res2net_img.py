@@ -306,8 +306,7 @@ class Res2NetIMG(BaseModule):
         # their values: a given seed builds the same network either way,
         # and state dicts load across layouts (copy_ keeps the destination's
         # layout). Not self.to(): it fails on 5-D weights (TemporalConv1d).
-        parts = [(nn.ModuleList([self.conv1,
-                                 self.bn1]), self.stage_formats[0])]
+        parts = [(self.conv1, self.stage_formats[0])]
         parts += [(getattr(self, name), layout)
                   for name, layout in zip(self.res_layers, self.stage_formats)]
         for part, layout in parts:

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from torch.autograd.function import once_differentiable
 
-from ..checks import check_frames
+from ..checks import check_frames, check_stream_cache
 
 SHIFT_INITS = ('tsm', 'random', 'identity')
 SHIFT_IMPLS = ('sum', 'conv1d')
@@ -411,12 +411,8 @@ class AdaptiveShift(nn.Module):
         previous, current = self.weight.to(x.dtype)[:, :, None, None].unbind(1)
         out = x * current
         if cache is not None:
-            if cache.shape != x.shape:
-                raise ValueError(
-                    f'AdaptiveShift.stream_step: cache of shape '
-                    f'{tuple(cache.shape)} for a frame of shape '
-                    f'{tuple(x.shape)}; reset the stream when the number '
-                    'of streams or the frame size changes')
+            check_stream_cache(cache.shape, x.shape,
+                               'AdaptiveShift.stream_step')
             if fresh is not None:
                 cache = cache.masked_fill(fresh[:, None, None, None], 0.0)
             out.addcmul_(cache, previous)
