@@ -11,6 +11,11 @@ from typing import Dict, Optional, Sequence
 
 import torch
 
+#: Environment variables that change the C allocator behind torch's CPU
+#: tensors, which changes CPU timings: glibc's malloc returns large freed
+#: blocks to the system (its defaults), and a run that takes them again pays
+#: a page fault per page (docs/online.md, "Latency and memory").
+ALLOCATOR_VARIABLES = ('GLIBC_TUNABLES', 'LD_PRELOAD', 'MALLOC_ARENA_MAX')
 #: The distributions whose versions a record names by default.
 PACKAGES = ('torch', 'mmengine', 'mmaction2', 'mmcv-lite', 'numpy', 'decord',
             'opencv-python', 'scikit-video', 'openmim')
@@ -25,6 +30,33 @@ def machine() -> str:
     return (f'{platform.processor() or platform.machine()}, '
             f'{os.cpu_count()} CPU cores, {platform.system()} '
             f'{platform.release()}')
+
+
+def allocator() -> Dict[str, str]:
+    """The allocator settings of this process, for its record.
+
+    Returns:
+        ``{name: value}`` for each of :data:`ALLOCATOR_VARIABLES` that is
+        set; empty: the platform's defaults.
+    """
+    return {
+        name: os.environ[name]
+        for name in ALLOCATOR_VARIABLES if name in os.environ
+    }
+
+
+def minor_faults() -> Optional[int]:
+    """Minor page faults of this process so far; None off Unix.
+
+    A page fault is the system mapping a page at its first touch: the
+    difference around a computation counts the pages of memory it took
+    from the system afresh.
+    """
+    try:
+        import resource
+    except ImportError:  # not on Unix
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def package_versions(packages: Sequence[str] = PACKAGES
@@ -57,7 +89,8 @@ def torch_environment(device: Optional[torch.device] = None) -> dict:
         ``python``, ``torch``, ``cuda`` (torch's build), ``cudnn`` (None
         off the GPU), ``device`` (the GPU's name or ``'cpu'``), ``gpu``
         (name, memory, capability, count; None off the GPU), ``cpu_count``,
-        ``machine`` (the architecture) and ``processor`` (or None).
+        ``machine`` (the architecture), ``processor`` (or None) and
+        ``allocator`` (:func:`allocator`).
     """
     if device is None:
         device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
@@ -79,4 +112,5 @@ def torch_environment(device: Optional[torch.device] = None) -> dict:
         gpu=gpu,
         cpu_count=os.cpu_count(),
         machine=platform.machine(),
-        processor=platform.processor() or None)
+        processor=platform.processor() or None,
+        allocator=allocator())

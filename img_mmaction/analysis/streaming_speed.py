@@ -25,6 +25,12 @@ Reported:
   model is built) while it runs ``--memory-frames`` frames, minus the
   resident size of the built model: what the mode needs on top of the
   weights; and the bytes the runner keeps between frames;
+* page faults per prediction (median): pages the allocator gave back to
+  the system and takes again at every prediction. With glibc's defaults
+  the window's large activations are unmapped after each prediction and
+  faulted in again at the next. The allocator settings (the variables of
+  :data:`~img_mmaction.analysis.environment.ALLOCATOR_VARIABLES` that are
+  set, e.g. ``GLIBC_TUNABLES``) are part of the record;
 * GFLOPs per prediction (mmengine's counter on the backbone and head);
 * the largest difference between the streamed scores after ``--window``
   frames, in every layout, and the window's scores on those frames (the
@@ -39,6 +45,9 @@ Usage::
     python tools/benchmarks/streaming.py --repeats 30 --json streaming.json
     python tools/benchmarks/streaming.py --skip-memory     # latency only
     python tools/benchmarks/streaming.py --layouts channels_last
+    # glibc keeping freed memory: no page faults in either mode
+    GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:\
+glibc.malloc.trim_threshold=4294967295 python tools/benchmarks/streaming.py
 """
 from __future__ import annotations
 import argparse
@@ -54,7 +63,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 
-from img_mmaction.analysis.environment import machine
+from img_mmaction.analysis.environment import allocator, machine, minor_faults
 
 MODES = ('stream', 'window')
 #: Res2NetIMG ``channels_last`` values compared, by name: the recipes'
@@ -232,8 +241,9 @@ def time_modes(model_name: str, size: int, window: int, warmup: int,
     One model per layout, all with the first one's weights.
 
     Returns:
-        ``{'times': {row_name: [s, ...]}, 'max_abs_diff': float,
-        'state_mib': float}``.
+        ``{'times': {row_name: [s, ...]}, 'faults': {row_name: [count,
+        ...]}, 'max_abs_diff': float, 'state_mib': float}``; faults are
+        None off Unix.
     """
     from img_mmaction.models import StreamingRecognizer
     clip = _frames(window, size)
@@ -263,13 +273,30 @@ def time_modes(model_name: str, size: int, window: int, warmup: int,
             'window',
             layout)] = (lambda index, run_window=run_window: run_window(clip))
     times: Dict[str, List[float]] = {name: [] for name in steps}
+    faults: Dict[str, list] = {name: [] for name in steps}
     for index in range(warmup + repeats):
         for name, step in steps.items():
+            faults_before = minor_faults()
             start = time.perf_counter()
             step(index)
+            elapsed = time.perf_counter() - start
             if index >= warmup:
-                times[name].append(time.perf_counter() - start)
-    return dict(times=times, max_abs_diff=max_abs_diff, state_mib=state_mib)
+                times[name].append(elapsed)
+                faults[name].append(None if faults_before is
+                                    None else minor_faults() - faults_before)
+    return dict(
+        times=times,
+        faults=faults,
+        max_abs_diff=max_abs_diff,
+        state_mib=state_mib)
+
+
+def _allocator_line() -> str:
+    """The allocator variables set, ``NAME=value`` each, or the defaults."""
+    settings = allocator()
+    return ' '.join(
+        f'{name}={value}'
+        for name, value in settings.items()) or 'none set (the defaults)'
 
 
 def _quantile(values: Sequence[float], q: float) -> float:
@@ -281,14 +308,16 @@ def format_table(rows: Dict[str, dict]) -> str:
     """Markdown, one row per mode and layout."""
     lines = [
         '| mode | layout | per-frame latency, median (ms) | p90 (ms) | '
-        'vs fastest window | GFLOPs per prediction | peak extra memory '
-        '(MiB) | state between frames (MiB) |',
-        '|---|---|---|---|---|---|---|---|'
+        'vs fastest window | page faults per prediction | GFLOPs per '
+        'prediction | peak extra memory (MiB) | state between frames (MiB) '
+        '|', '|---|---|---|---|---|---|---|---|---|'
     ]
     for name, row in rows.items():
         mode, layout = name.split('/')
+        faults = row['faults_per_prediction']
         lines.append(f'| {mode} | {layout} | {row["median_ms"]:.1f} | '
                      f'{row["p90_ms"]:.1f} | {row["vs_window"]:.3f} | '
+                     f'{"n/a" if faults is None else f"{faults:g}"} | '
                      f'{row["gflops"]:.3g} | {row["extra_mib"]:.1f} | '
                      f'{row["state_mib"]:.2f} |')
     return '\n'.join(lines)
@@ -350,10 +379,13 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
         for mode in MODES:
             name = row_name(mode, layout)
             median = statistics.median(times[name])
+            faults = timed['faults'][name]
             rows[name] = dict(
                 median_ms=median * 1e3,
                 p90_ms=_quantile(times[name], 0.9) * 1e3,
                 vs_window=median / fastest_window,
+                faults_per_prediction=(None if None in faults else
+                                       statistics.median(faults)),
                 gflops=flops[mode],
                 state_mib=timed['state_mib'] if mode == 'stream' else 0.0,
                 **(nothing if args.skip_memory else _memory_in_child(
@@ -365,7 +397,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
             f'{args.window} frames: {timed["max_abs_diff"]:.2e}; load '
             f'average {load_before[0]:.2f} before, {load_after[0]:.2f} '
             f'after; {datetime.date.today().isoformat()}, '
-            f'{machine()}, torch {torch.__version__}')
+            f'{machine()}, torch {torch.__version__}; allocator settings: '
+            f'{_allocator_line()}')
     print(table + '\n\n' + note)
     results = dict(
         rows=rows,
@@ -373,7 +406,9 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
         load_before=load_before,
         load_after=load_after,
         note=note,
-        times=times)
+        allocator=allocator(),
+        times=times,
+        faults=timed['faults'])
     if args.json:
         with open(args.json, 'w') as handle:
             json.dump(results, handle, indent=2)

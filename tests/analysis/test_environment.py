@@ -1,5 +1,6 @@
 """analysis.environment: one description of the machine for every record."""
 import importlib.metadata
+import mmap
 import os
 import platform
 
@@ -27,3 +28,25 @@ def test_torch_environment_on_the_cpu() -> None:
     assert env['torch'] == torch.__version__
     assert env['device'] == 'cpu' and env['gpu'] is None
     assert env['cudnn'] is None and env['cpu_count'] == os.cpu_count()
+
+
+def test_allocator_names_the_variables_that_are_set(monkeypatch) -> None:
+    for name in environment.ALLOCATOR_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert environment.allocator() == {}
+    tunables = 'glibc.malloc.trim_threshold=4294967295'
+    monkeypatch.setenv('GLIBC_TUNABLES', tunables)
+    assert environment.allocator() == {'GLIBC_TUNABLES': tunables}
+    assert environment.torch_environment(torch.device('cpu'))['allocator'] == {
+        'GLIBC_TUNABLES': tunables
+    }
+
+
+def test_minor_faults_count_the_pages_first_touched() -> None:
+    pages = 512
+    before = environment.minor_faults()
+    with mmap.mmap(-1, pages * mmap.PAGESIZE) as fresh:  # not yet mapped in
+        for page in range(pages):
+            fresh[page * mmap.PAGESIZE] = 1
+        after = environment.minor_faults()
+    assert after > before

@@ -1,11 +1,13 @@
 """analysis.streaming_speed: streaming vs window, on the tiny causal model."""
 import json
 import math
+import statistics
 from pathlib import Path
 
 import pytest
 import torch
 
+from img_mmaction.analysis import environment
 from img_mmaction.analysis import streaming_speed as benchmark
 
 TINY = ['--model', 'tiny', '--size', '32', '--warmup', '0', '--repeats', '2']
@@ -38,7 +40,17 @@ def test_latency_rows_json_and_equivalence(tmp_path: Path,
         assert stream['state_mib'] > 0 and window['state_mib'] == 0
         assert math.isnan(stream['extra_mib'])  # --skip-memory
         assert len(results['times'][f'stream/{layout}']) == 2
+        # Page faults per prediction: the cost of memory the allocator gave
+        # back to the system and takes again at every prediction.
+        for mode in benchmark.MODES:
+            faults = results['faults'][f'{mode}/{layout}']
+            assert len(faults) == 2 and min(faults) >= 0
+            assert rows[f'{mode}/{layout}']['faults_per_prediction'] == (
+                statistics.median(faults))
+    assert results['allocator'] == environment.allocator()
     table = capsys.readouterr().out
+    assert '| page faults per prediction |' in table
+    assert 'allocator settings:' in table
     for layout in layouts:
         for mode in benchmark.MODES:
             assert table.count(f'\n| {mode} | {layout} |') == 1
