@@ -45,7 +45,7 @@ Usage::
     python tools/benchmarks/streaming.py --repeats 30 --json streaming.json
     python tools/benchmarks/streaming.py --skip-memory     # latency only
     python tools/benchmarks/streaming.py --layouts channels_last
-    # glibc keeping freed memory: no page faults in either mode
+    # glibc keeping freed memory (NO_TRIM_TUNABLES): no page faults
     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:\
 glibc.malloc.trim_threshold=4294967295 python tools/benchmarks/streaming.py
 """
@@ -75,6 +75,10 @@ LAYOUTS: Dict[str, Union[bool, Tuple[bool, ...]]] = {
     'nchw-stages-3-4': (True, True, False, False),
 }
 MODULE = 'img_mmaction.analysis.streaming_speed'
+#: glibc settings under which neither mode takes page faults: a fixed 32 MiB
+#: mmap threshold and no trimming (docs/online.md, "The allocator").
+NO_TRIM_TUNABLES = ('glibc.malloc.mmap_threshold=33554432:'
+                    'glibc.malloc.trim_threshold=4294967295')
 
 
 def row_name(mode: str, layout: str) -> str:
@@ -299,6 +303,26 @@ def _allocator_line() -> str:
         for name, value in settings.items()) or 'none set (the defaults)'
 
 
+def page_fault_warning(rows: Dict[str, dict]) -> Optional[str]:
+    """A warning naming the rows that take page faults; None when none do.
+
+    A row that faults pays for memory the allocator gave back to the system,
+    which the other mode may not: the comparison then measures the allocator
+    as well.
+    """
+    faulting = [
+        f'{name}: {row["faults_per_prediction"]:g}'
+        for name, row in rows.items() if row['faults_per_prediction']
+    ]
+    if not faulting:
+        return None
+    return ('page faults per prediction (' + ', '.join(faulting) +
+            '): the allocator gives these pages back to the system after '
+            'each prediction and they are faulted in again; with glibc, '
+            f'GLIBC_TUNABLES={NO_TRIM_TUNABLES} keeps them '
+            '(docs/online.md, "The allocator")')
+
+
 def _quantile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -399,6 +423,9 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
             f'after; {datetime.date.today().isoformat()}, '
             f'{machine()}, torch {torch.__version__}; allocator settings: '
             f'{_allocator_line()}')
+    warning = page_fault_warning(rows)
+    if warning is not None:
+        note += '\nWARNING: ' + warning
     print(table + '\n\n' + note)
     results = dict(
         rows=rows,

@@ -84,3 +84,17 @@ def test_memory_runs_in_fresh_processes(tmp_path: Path) -> None:
 def test_memory_of_reads_the_peak_of_this_process() -> None:
     result = benchmark.memory_of('stream', 'tiny', 32, 2, 1, 'nchw-stages-3-4')
     assert result['peak_mib'] >= result['rss_built_mib'] > 0
+
+
+def test_page_faults_are_flagged_with_the_cure() -> None:
+    rows = {
+        'stream/channels_last': dict(faults_per_prediction=0),
+        'window/channels_last': dict(faults_per_prediction=42743),
+    }
+    warning = benchmark.page_fault_warning(rows)
+    assert 'window/channels_last: 42743' in warning
+    assert benchmark.NO_TRIM_TUNABLES in warning
+    rows['window/channels_last']['faults_per_prediction'] = 0
+    assert benchmark.page_fault_warning(rows) is None
+    rows['window/channels_last']['faults_per_prediction'] = None  # not Unix
+    assert benchmark.page_fault_warning(rows) is None
