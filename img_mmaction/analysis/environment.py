@@ -14,7 +14,7 @@ import torch
 #: Environment variables that change the C allocator behind torch's CPU
 #: tensors, which changes CPU timings: glibc's malloc returns large freed
 #: blocks to the system (its defaults), and a run that takes them again pays
-#: a page fault per page (docs/online.md, "Latency and memory").
+#: a page fault per page (docs/online.md, "The allocator").
 ALLOCATOR_VARIABLES = ('GLIBC_TUNABLES', 'LD_PRELOAD', 'MALLOC_ARENA_MAX')
 #: The distributions whose versions a record names by default.
 PACKAGES = ('torch', 'mmengine', 'mmaction2', 'mmcv-lite', 'numpy', 'decord',

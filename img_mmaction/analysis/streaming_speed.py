@@ -238,6 +238,22 @@ def gflops(model_name: str, frames: int, size: int) -> float:
     return info['flops'] / 1e9
 
 
+def timed_call(call: Callable[[], object]) -> Tuple[float, Optional[int]]:
+    """Runs ``call`` once.
+
+    Returns:
+        Its wall time in seconds, and the minor page faults it took (None
+        off Unix).
+    """
+    faults_before = minor_faults()
+    start = time.perf_counter()
+    call()
+    elapsed = time.perf_counter() - start
+    if faults_before is None:
+        return elapsed, None
+    return elapsed, minor_faults() - faults_before
+
+
 def time_modes(model_name: str, size: int, window: int, warmup: int,
                repeats: int, layouts: Sequence[str]) -> Dict[str, object]:
     """Latency of both modes in every layout, alternating frame by frame.
@@ -277,17 +293,13 @@ def time_modes(model_name: str, size: int, window: int, warmup: int,
             'window',
             layout)] = (lambda index, run_window=run_window: run_window(clip))
     times: Dict[str, List[float]] = {name: [] for name in steps}
-    faults: Dict[str, list] = {name: [] for name in steps}
+    faults: Dict[str, List[Optional[int]]] = {name: [] for name in steps}
     for index in range(warmup + repeats):
         for name, step in steps.items():
-            faults_before = minor_faults()
-            start = time.perf_counter()
-            step(index)
-            elapsed = time.perf_counter() - start
+            elapsed, taken = timed_call(lambda: step(index))
             if index >= warmup:
                 times[name].append(elapsed)
-                faults[name].append(None if faults_before is
-                                    None else minor_faults() - faults_before)
+                faults[name].append(taken)
     return dict(
         times=times,
         faults=faults,

@@ -1,6 +1,7 @@
 """analysis.streaming_speed: streaming vs window, on the tiny causal model."""
 import json
 import math
+import mmap
 import statistics
 from pathlib import Path
 
@@ -98,3 +99,19 @@ def test_page_faults_are_flagged_with_the_cure() -> None:
     assert benchmark.page_fault_warning(rows) is None
     rows['window/channels_last']['faults_per_prediction'] = None  # not Unix
     assert benchmark.page_fault_warning(rows) is None
+
+
+def test_timed_call_counts_the_page_faults_of_the_call() -> None:
+    """What one timed step reports: its wall time and the pages it took."""
+    pages = 512
+
+    def touch_fresh_pages() -> None:
+        with mmap.mmap(-1, pages * mmap.PAGESIZE) as fresh:
+            for page in range(pages):
+                fresh[page * mmap.PAGESIZE] = 1
+
+    elapsed, faults = benchmark.timed_call(touch_fresh_pages)
+    assert elapsed > 0 and faults > 0
+    # A difference around the call, not the process's count so far.
+    elapsed, faults = benchmark.timed_call(lambda: None)
+    assert faults < pages
