@@ -36,7 +36,10 @@ Reported:
   frames, in every layout, and the window's scores on those frames (the
   equivalence check at full size, across layouts);
 * the load average (``os.getloadavg``) before and after: the machine may be
-  shared.
+  shared;
+* with ``--stages``, each backbone stage's median time per frame inside the
+  timed predictions (forward hooks on the stages; a window prediction's
+  divided by its frames): where the stream loses against the window.
 
 Usage::
 
@@ -45,6 +48,7 @@ Usage::
     python tools/benchmarks/streaming.py --repeats 30 --json streaming.json
     python tools/benchmarks/streaming.py --skip-memory     # latency only
     python tools/benchmarks/streaming.py --layouts channels_last
+    python tools/benchmarks/streaming.py --stages         # per stage too
     # glibc keeping freed memory (NO_TRIM_TUNABLES): no page faults
     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:\
 glibc.malloc.trim_threshold=4294967295 python tools/benchmarks/streaming.py
@@ -52,6 +56,7 @@ glibc.malloc.trim_threshold=4294967295 python tools/benchmarks/streaming.py
 from __future__ import annotations
 import argparse
 import datetime
+import functools
 import json
 import os
 import statistics
@@ -254,20 +259,72 @@ def timed_call(call: Callable[[], object]) -> Tuple[float, Optional[int]]:
     return elapsed, minor_faults() - faults_before
 
 
-def time_modes(model_name: str, size: int, window: int, warmup: int,
-               repeats: int, layouts: Sequence[str]) -> Dict[str, object]:
+class StageTimer:
+    """Wall time of every stage of a backbone, per call (forward hooks).
+
+    Args:
+        backbone: A backbone with ``res_layers`` (the names of its stages),
+            e.g. Res2NetIMG.
+
+    Attributes:
+        times: Seconds of each call, per stage name, in call order.
+    """
+
+    def __init__(self, backbone: nn.Module) -> None:
+        self.times: Dict[str, List[float]] = {
+            name: []
+            for name in backbone.res_layers
+        }
+        self._started: Dict[str, float] = {}
+        self._handles = []
+        for name in backbone.res_layers:
+            stage = getattr(backbone, name)
+            self._handles.append(
+                stage.register_forward_pre_hook(
+                    functools.partial(self._begin, name)))
+            self._handles.append(
+                stage.register_forward_hook(
+                    functools.partial(self._end, name)))
+
+    def _begin(self, name: str, module: nn.Module, args: tuple) -> None:
+        self._started[name] = time.perf_counter()
+
+    def _end(self, name: str, module: nn.Module, args: tuple,
+             output: object) -> None:
+        self.times[name].append(time.perf_counter() - self._started[name])
+
+    def remove(self) -> None:
+        """Removes the hooks; ``times`` stays."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+
+def time_modes(model_name: str,
+               size: int,
+               window: int,
+               warmup: int,
+               repeats: int,
+               layouts: Sequence[str],
+               stages: bool = False) -> Dict[str, object]:
     """Latency of both modes in every layout, alternating frame by frame.
 
     One model per layout, all with the first one's weights.
 
+    Args:
+        stages: Also time each backbone stage inside every prediction
+            (:class:`StageTimer`).
+
     Returns:
         ``{'times': {row_name: [s, ...]}, 'faults': {row_name: [count,
         ...]}, 'max_abs_diff': float, 'state_mib': float}``; faults are
-        None off Unix.
+        None off Unix. With ``stages``, also ``'stage_times': {row_name:
+        {stage: [s, ...]}}``, one value per timed prediction.
     """
     from img_mmaction.models import StreamingRecognizer
     clip = _frames(window, size)
     steps: Dict[str, Callable[[int], object]] = {}
+    backbones: Dict[str, nn.Module] = {}
     max_abs_diff, state_mib, reference = 0.0, 0.0, None
     for layout in layouts:
         model = build_model(model_name, window, layout)
@@ -292,6 +349,13 @@ def time_modes(model_name: str, size: int, window: int, warmup: int,
         steps[row_name(
             'window',
             layout)] = (lambda index, run_window=run_window: run_window(clip))
+        backbones[row_name('stream', layout)] = runner.model.backbone
+        backbones[row_name('window', layout)] = model.backbone
+    # Attached after the equivalence check: only timed predictions count.
+    timers = {
+        name: StageTimer(backbones[name])
+        for name in steps
+    } if stages else {}
     times: Dict[str, List[float]] = {name: [] for name in steps}
     faults: Dict[str, List[Optional[int]]] = {name: [] for name in steps}
     for index in range(warmup + repeats):
@@ -300,11 +364,23 @@ def time_modes(model_name: str, size: int, window: int, warmup: int,
             if index >= warmup:
                 times[name].append(elapsed)
                 faults[name].append(taken)
-    return dict(
+    result = dict(
         times=times,
         faults=faults,
         max_abs_diff=max_abs_diff,
         state_mib=state_mib)
+    if stages:
+        for timer in timers.values():
+            timer.remove()
+        # Each prediction runs each stage once: drop the warm-up calls.
+        result['stage_times'] = {
+            name: {
+                stage: calls[warmup:]
+                for stage, calls in timer.times.items()
+            }
+            for name, timer in timers.items()
+        }
+    return result
 
 
 def _allocator_line() -> str:
@@ -359,6 +435,26 @@ def format_table(rows: Dict[str, dict]) -> str:
     return '\n'.join(lines)
 
 
+def format_stage_table(rows: Dict[str, dict]) -> str:
+    """Markdown, one row per backbone stage, one column per mode and layout.
+
+    Values are median milliseconds per frame: a window prediction's divided
+    by the frames of its window.
+    """
+    names = list(rows)
+    stages = list(rows[names[0]]['stage_ms_per_frame'])
+    lines = [
+        '| stage | ' + ' | '.join(f'{name}, ms per frame'
+                                  for name in names) + ' |',
+        '|---|' + '---|' * len(names)
+    ]
+    for stage in stages:
+        values = ' | '.join(f'{rows[name]["stage_ms_per_frame"][stage]:.2f}'
+                            for name in names)
+        lines.append(f'| {stage} | {values} |')
+    return '\n'.join(lines)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
     """Command line entry point; returns the results."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -375,6 +471,10 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
         choices=tuple(LAYOUTS),
         default=list(LAYOUTS),
         help='memory layouts to run both modes in (LAYOUTS)')
+    parser.add_argument(
+        '--stages',
+        action='store_true',
+        help='also time each backbone stage inside every prediction')
     parser.add_argument('--json', default=None, help='write results here')
     parser.add_argument(
         '--skip-memory',
@@ -397,7 +497,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
 
     load_before = os.getloadavg()
     timed = time_modes(args.model, args.size, args.window, args.warmup,
-                       args.repeats, args.layouts)
+                       args.repeats, args.layouts, args.stages)
     times: Dict[str, List[float]] = timed['times']
     nothing = dict(
         rss_built_mib=float('nan'),
@@ -426,7 +526,15 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
                 state_mib=timed['state_mib'] if mode == 'stream' else 0.0,
                 **(nothing if args.skip_memory else _memory_in_child(
                     mode, layout, args)))
+            if args.stages:
+                frames = args.window if mode == 'window' else 1
+                rows[name]['stage_ms_per_frame'] = {
+                    stage: statistics.median(calls) * 1e3 / frames
+                    for stage, calls in timed['stage_times'][name].items()
+                }
     table = format_table(rows)
+    if args.stages:
+        table += '\n\n' + format_stage_table(rows)
     note = (f'{args.model}, {args.size}x{args.size}, window {args.window}, '
             f'batch 1, {args.threads} threads, median of {args.repeats} '
             f'after {args.warmup}; max |stream - window| after '
@@ -448,6 +556,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
         allocator=allocator(),
         times=times,
         faults=timed['faults'])
+    if args.stages:
+        results['stage_times'] = timed['stage_times']
     if args.json:
         with open(args.json, 'w') as handle:
             json.dump(results, handle, indent=2)

@@ -115,3 +115,40 @@ def test_timed_call_counts_the_page_faults_of_the_call() -> None:
     # A difference around the call, not the process's count so far.
     elapsed, faults = benchmark.timed_call(lambda: None)
     assert faults < pages
+
+
+def test_stage_times_per_frame(tmp_path: Path,
+                               capsys: pytest.CaptureFixture) -> None:
+    """``--stages``: each backbone stage's time, within each prediction."""
+    out = tmp_path / 'streaming.json'
+    benchmark.main(TINY + ['--skip-memory', '--stages', '--json', str(out)])
+    results = json.loads(out.read_text())
+    stages = benchmark.build_model('tiny', 2).backbone.res_layers
+    for name, row in results['rows'].items():
+        per_call = results['stage_times'][name]
+        assert list(per_call) == stages
+        totals = results['times'][name]
+        for index, total in enumerate(totals):
+            # The stages run inside the timed prediction.
+            assert sum(times[index] for times in per_call.values()) < total
+        frames = 8 if name.startswith('window/') else 1
+        assert row['stage_ms_per_frame'] == {
+            stage: pytest.approx(statistics.median(times) * 1e3 / frames)
+            for stage, times in per_call.items()
+        }
+    table = capsys.readouterr().out
+    assert '| stage | ' in table
+    for stage in stages:
+        assert table.count(f'\n| {stage} |') == 1
+
+
+def test_stage_timer_stops_timing_when_removed() -> None:
+    backbone = benchmark.build_model('tiny', 1).backbone
+    timer = benchmark.StageTimer(backbone)
+    frame = torch.zeros(1, 3, 32, 32)
+    with torch.no_grad():
+        backbone(frame)
+        timer.remove()
+        backbone(frame)
+    assert [len(times) for times in timer.times.values()
+            ] == [1] * len(backbone.res_layers)
