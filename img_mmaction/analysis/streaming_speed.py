@@ -67,6 +67,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+from torch.utils.hooks import RemovableHandle
 
 from img_mmaction.analysis.environment import allocator, machine, minor_faults
 
@@ -276,7 +277,7 @@ class StageTimer:
             for name in backbone.res_layers
         }
         self._started: Dict[str, float] = {}
-        self._handles = []
+        self._handles: List[RemovableHandle] = []
         for name in backbone.res_layers:
             stage = getattr(backbone, name)
             self._handles.append(
@@ -324,7 +325,7 @@ def time_modes(model_name: str,
     from img_mmaction.models import StreamingRecognizer
     clip = _frames(window, size)
     steps: Dict[str, Callable[[int], object]] = {}
-    backbones: Dict[str, nn.Module] = {}
+    timers: Dict[str, StageTimer] = {}
     max_abs_diff, state_mib, reference = 0.0, 0.0, None
     for layout in layouts:
         model = build_model(model_name, window, layout)
@@ -349,13 +350,11 @@ def time_modes(model_name: str,
         steps[row_name(
             'window',
             layout)] = (lambda index, run_window=run_window: run_window(clip))
-        backbones[row_name('stream', layout)] = runner.model.backbone
-        backbones[row_name('window', layout)] = model.backbone
-    # Attached after the equivalence check: only timed predictions count.
-    timers = {
-        name: StageTimer(backbones[name])
-        for name in steps
-    } if stages else {}
+        if stages:
+            # After the equivalence check: only timed predictions count.
+            timers[row_name('stream',
+                            layout)] = StageTimer(runner.model.backbone)
+            timers[row_name('window', layout)] = StageTimer(model.backbone)
     times: Dict[str, List[float]] = {name: [] for name in steps}
     faults: Dict[str, List[Optional[int]]] = {name: [] for name in steps}
     for index in range(warmup + repeats):

@@ -128,6 +128,9 @@ def test_stage_times_per_frame(tmp_path: Path,
         per_call = results['stage_times'][name]
         assert list(per_call) == stages
         totals = results['times'][name]
+        # One call of each stage per timed prediction, and no other call.
+        assert [len(times)
+                for times in per_call.values()] == [len(totals)] * len(stages)
         for index, total in enumerate(totals):
             # The stages run inside the timed prediction.
             assert sum(times[index] for times in per_call.values()) < total
