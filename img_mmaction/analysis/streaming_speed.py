@@ -80,6 +80,12 @@ LAYOUTS: Dict[str, Union[bool, Tuple[bool, ...]]] = {
     'channels_last': True,
     'nchw-stages-3-4': (True, True, False, False),
 }
+#: Where both modes run: PyTorch's eager modules, or graphs exported to ONNX
+#: and run by ONNX Runtime (docs/online.md).
+RUNTIMES = ('torch', 'onnxruntime')
+#: The layout column of ONNX Runtime's rows: it picks its own layouts (the
+#: exported graph is the same for every ``channels_last``).
+ONNX_ROW = 'onnxruntime'
 MODULE = 'img_mmaction.analysis.streaming_speed'
 #: glibc settings under which neither mode takes page faults: a fixed 32 MiB
 #: mmap threshold and no trimming (docs/online.md, "The allocator").
@@ -151,6 +157,73 @@ def _window_step(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
     return run
 
 
+def _onnx_window_step(model: nn.Module, window: int,
+                      size: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    """:func:`_window_step` with the network in ONNX Runtime.
+
+    The recognizer's backbone and head (``deploy.onnx.ScoresOnly``) on a
+    clip of ``window`` frames are exported to ONNX; the data preprocessor
+    and the head's ``average_clip`` stay in PyTorch, as in the stream.
+    """
+    import tempfile
+    from pathlib import Path
+
+    import onnxruntime
+
+    from img_mmaction.deploy.onnx import ScoresOnly, export
+    from img_mmaction.deploy.onnx_stream import session_options
+    with tempfile.TemporaryDirectory() as folder:
+        path = export(
+            ScoresOnly(model, window).eval(), (window, 3, size, size),
+            Path(folder) / 'window.onnx')
+        session = onnxruntime.InferenceSession(
+            str(path), session_options(), providers=['CPUExecutionProvider'])
+
+    def run(clip: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            # [1, T, 3, H, W] -> [T, 3, H, W]
+            frames = model.data_preprocessor(
+                dict(inputs=[clip], data_samples=None))['inputs'][0]
+            logits = session.run(None, dict(frames=frames.numpy()))[0]
+            return model.cls_head.average_clip(
+                torch.from_numpy(logits), num_segs=1)[0]
+
+    return run
+
+
+def build_runners(
+    model_name: str,
+    window: int,
+    size: int,
+    layout: str,
+    runtime: str = 'torch',
+    weights: Optional[Dict[str, torch.Tensor]] = None
+) -> Tuple[nn.Module, object, Callable[[torch.Tensor], torch.Tensor]]:
+    """The model, its stream runner and its window step in ``runtime``.
+
+    Args:
+        layout: A key of :data:`LAYOUTS`, or :data:`ONNX_ROW` (built in the
+            default layout) with ``runtime='onnxruntime'``.
+        weights: Optional state dict loaded before the runners are made
+            (ONNX Runtime's graphs hold a copy of the weights).
+
+    Returns:
+        The model, a :class:`~img_mmaction.models.StreamingRecognizer`
+        (or its ONNX Runtime form), and a function from a clip
+        [window, 3, H, W] to the window's scores.
+    """
+    from img_mmaction.models import StreamingRecognizer
+    model = build_model(model_name, window,
+                        'channels_last' if layout == ONNX_ROW else layout)
+    if weights is not None:
+        model.load_state_dict(weights)
+    if runtime == 'torch':
+        return model, StreamingRecognizer(model), _window_step(model)
+    from img_mmaction.deploy.onnx_stream import OnnxStreamingRecognizer
+    return (model, OnnxStreamingRecognizer(model, (size, size)),
+            _onnx_window_step(model, window, size))
+
+
 def _rss_kib(field: str) -> int:
     """``VmRSS`` or ``VmHWM`` of this process, in KiB."""
     with open('/proc/self/status') as status:
@@ -165,7 +238,8 @@ def memory_of(mode: str,
               size: int,
               window: int,
               frames: int,
-              layout: str = 'channels_last') -> Dict[str, float]:
+              layout: str = 'channels_last',
+              runtime: str = 'torch') -> Dict[str, float]:
     """Peak extra resident memory of ``mode``, in this process.
 
     Call it in a fresh process (``--memory-of``): memory freed by another
@@ -177,22 +251,20 @@ def memory_of(mode: str,
         size: Frame side.
         window: Frames of the window.
         frames: Frames to run.
-        layout: A key of :data:`LAYOUTS`.
+        layout: See :func:`build_runners`.
+        runtime: A key of :data:`RUNTIMES`.
 
     Returns:
         ``rss_built_mib`` (after building), ``peak_mib`` (VmHWM while
         running) and ``extra_mib`` (their difference).
     """
-    from img_mmaction.models import StreamingRecognizer
-    model = build_model(model_name, window, layout)
+    _, runner, run = build_runners(model_name, window, size, layout, runtime)
     clip = _frames(window, size)
     if mode == 'stream':
-        runner = StreamingRecognizer(model)
 
         def step(index: int) -> None:
             runner.step(clip[index % window][None])
     else:
-        run = _window_step(model)
 
         def step(index: int) -> None:
             run(clip)
@@ -214,7 +286,8 @@ def _memory_in_child(mode: str, layout: str,
     """Runs :func:`memory_of` in a fresh interpreter."""
     command = [
         sys.executable, '-W', 'ignore', '-m', MODULE, '--memory-of', mode,
-        '--layouts', layout, '--model', args.model, '--size',
+        '--layouts', 'channels_last' if layout == ONNX_ROW else layout,
+        '--runtime', args.runtime, '--model', args.model, '--size',
         str(args.size), '--window',
         str(args.window), '--memory-frames',
         str(args.memory_frames), '--threads',
@@ -307,14 +380,18 @@ def time_modes(model_name: str,
                warmup: int,
                repeats: int,
                layouts: Sequence[str],
-               stages: bool = False) -> Dict[str, object]:
+               stages: bool = False,
+               runtime: str = 'torch') -> Dict[str, object]:
     """Latency of both modes in every layout, alternating frame by frame.
 
     One model per layout, all with the first one's weights.
 
     Args:
+        layouts: Keys of :data:`LAYOUTS`; with ``runtime='onnxruntime'``,
+            ``[ONNX_ROW]``.
         stages: Also time each backbone stage inside every prediction
-            (:class:`StageTimer`).
+            (:class:`StageTimer`; PyTorch only).
+        runtime: A key of :data:`RUNTIMES`: where both modes run.
 
     Returns:
         ``{'times': {row_name: [s, ...]}, 'faults': {row_name: [count,
@@ -322,20 +399,20 @@ def time_modes(model_name: str,
         None off Unix. With ``stages``, also ``'stage_times': {row_name:
         {stage: [s, ...]}}``, one value per timed prediction.
     """
-    from img_mmaction.models import StreamingRecognizer
+    if stages and runtime != 'torch':
+        raise ValueError('time_modes: stages=True times PyTorch modules; '
+                         f'not with runtime={runtime!r}')
     clip = _frames(window, size)
     steps: Dict[str, Callable[[int], object]] = {}
     timers: Dict[str, StageTimer] = {}
-    max_abs_diff, state_mib, reference = 0.0, 0.0, None
+    max_abs_diff, state_mib, weights = 0.0, 0.0, None
     for layout in layouts:
-        model = build_model(model_name, window, layout)
-        run_window = _window_step(model)
-        if reference is None:
+        model, runner, run_window = build_runners(model_name, window, size,
+                                                  layout, runtime, weights)
+        if weights is None:
             weights = model.state_dict()
-            reference = run_window(clip)
-        else:
-            model.load_state_dict(weights)
-        runner = StreamingRecognizer(model)
+            # PyTorch's window in the first layout: the reference.
+            reference = _window_step(model)(clip)
         # The equivalence check first: after `window` frames, the stream and
         # the window in this layout agree with the window in the first one.
         for index in range(window):
@@ -380,6 +457,15 @@ def time_modes(model_name: str,
             for name, timer in timers.items()
         }
     return result
+
+
+def _runtime_line(runtime: str) -> str:
+    """Where both modes ran, with the version."""
+    if runtime == 'torch':
+        return 'PyTorch (eager)'
+    import onnxruntime
+    return (f'ONNX Runtime {onnxruntime.__version__} (the preprocessor, the '
+            'running average and the classifier in PyTorch)')
 
 
 def _allocator_line() -> str:
@@ -474,6 +560,12 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
         '--stages',
         action='store_true',
         help='also time each backbone stage inside every prediction')
+    parser.add_argument(
+        '--runtime',
+        choices=RUNTIMES,
+        default='torch',
+        help='run both modes in PyTorch, or as ONNX graphs in ONNX Runtime '
+        '(one row per mode: it picks its own layouts)')
     parser.add_argument('--json', default=None, help='write results here')
     parser.add_argument(
         '--skip-memory',
@@ -482,6 +574,9 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
     parser.add_argument(
         '--memory-of', choices=MODES, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.stages and args.runtime != 'torch':
+        parser.error('--stages times PyTorch modules; not with --runtime '
+                     f'{args.runtime}')
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
     from mmaction.utils import register_all_modules
@@ -490,13 +585,14 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
     register_all_modules()
     if args.memory_of is not None:
         result = memory_of(args.memory_of, args.model, args.size, args.window,
-                           args.memory_frames, args.layouts[0])
+                           args.memory_frames, args.layouts[0], args.runtime)
         print(json.dumps(result))
         return result
 
+    layouts = args.layouts if args.runtime == 'torch' else [ONNX_ROW]
     load_before = os.getloadavg()
     timed = time_modes(args.model, args.size, args.window, args.warmup,
-                       args.repeats, args.layouts, args.stages)
+                       args.repeats, layouts, args.stages, args.runtime)
     times: Dict[str, List[float]] = timed['times']
     nothing = dict(
         rss_built_mib=float('nan'),
@@ -508,9 +604,9 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
     load_after = os.getloadavg()
     fastest_window = min(
         statistics.median(times[row_name('window', layout)])
-        for layout in args.layouts)
+        for layout in layouts)
     rows = {}
-    for layout in args.layouts:
+    for layout in layouts:
         for mode in MODES:
             name = row_name(mode, layout)
             median = statistics.median(times[name])
@@ -540,7 +636,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
             f'{args.window} frames: {timed["max_abs_diff"]:.2e}; load '
             f'average {load_before[0]:.2f} before, {load_after[0]:.2f} '
             f'after; {datetime.date.today().isoformat()}, '
-            f'{machine()}, torch {torch.__version__}; allocator settings: '
+            f'{machine()}, torch {torch.__version__}; runtime: '
+            f'{_runtime_line(args.runtime)}; allocator settings: '
             f'{_allocator_line()}')
     warning = page_fault_warning(rows)
     if warning is not None:
@@ -552,6 +649,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
         load_before=load_before,
         load_after=load_after,
         note=note,
+        runtime=args.runtime,
         allocator=allocator(),
         times=times,
         faults=timed['faults'])

@@ -210,8 +210,7 @@ class StreamingRecognizer:
         """
         if streams is None:
             self._seen = self._feature_sum = self.logits = None
-            for layer in self.layers:
-                layer.cache = layer.fresh = None
+            self._clear_state()
             return
         count = self.num_streams or 0
         for index in streams:
@@ -225,9 +224,36 @@ class StreamingRecognizer:
         self._feature_sum[index] = 0
         # The next step ignores these streams' cache rows; the mask is set
         # here, once, and dropped after that step.
-        fresh = self._seen == 0
+        self._mark_fresh(self._seen == 0)
+
+    def _clear_state(self) -> None:
+        """Drops every layer's cache: the next step starts all streams."""
+        for layer in self.layers:
+            layer.cache = layer.fresh = None
+
+    def _mark_fresh(self, fresh: torch.Tensor) -> None:
+        """Makes the next step ignore the caches of the streams in
+        ``fresh`` (a bool mask [B])."""
         for layer in self.layers:
             layer.fresh = fresh
+
+    def _pooled_features(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Frame t through the backbone and the head's spatial pooling.
+
+        Args:
+            inputs: Frame t of each stream after the data preprocessor,
+                [B, 3, H, W].
+
+        Returns:
+            The pooled features [B, C]; the caches now hold frame t.
+        """
+        # [B, C, h, w] -> [B, C, 1, 1] -> [B, C]
+        pooled = self.model.cls_head.avg_pool(
+            self.model.backbone(inputs)).flatten(1)
+        if self.layers and self.layers[0].fresh is not None:
+            for layer in self.layers:
+                layer.fresh = None
+        return pooled
 
     @torch.no_grad()
     def step(self, frames: torch.Tensor) -> torch.Tensor:
@@ -258,12 +284,7 @@ class StreamingRecognizer:
                 'call reset() to start another number of streams')
         inputs = self.model.data_preprocessor(
             dict(inputs=list(frames), data_samples=None))['inputs']
-        head = self.model.cls_head
-        # [B, C, h, w] -> [B, C, 1, 1] -> [B, C]
-        pooled = head.avg_pool(self.model.backbone(inputs)).flatten(1)
-        if self.layers and self.layers[0].fresh is not None:
-            for layer in self.layers:
-                layer.fresh = None
+        pooled = self._pooled_features(inputs)
         if self._seen is None:
             self._seen = torch.zeros(
                 num_streams, dtype=torch.long, device=pooled.device)
@@ -272,6 +293,7 @@ class StreamingRecognizer:
         self._seen += 1
         # Average consensus over frames 1..t, then the classifier.
         mean = self._feature_sum / self._seen[:, None]
+        head = self.model.cls_head
         self.logits = head.fc_cls(mean)
         return head.average_clip(self.logits, num_segs=1)
 

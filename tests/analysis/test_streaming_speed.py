@@ -82,6 +82,61 @@ def test_memory_runs_in_fresh_processes(tmp_path: Path) -> None:
                                                  row['rss_built_mib'])
 
 
+def test_onnxruntime_rows_json_and_equivalence(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture
+                                               ) -> None:
+    """Both modes as ONNX graphs: one row each, checked against PyTorch."""
+    out = tmp_path / 'streaming.json'
+    benchmark.main(
+        TINY +
+        ['--runtime', 'onnxruntime', '--skip-memory', '--json',
+         str(out)])
+    results = json.loads(out.read_text())
+    rows = results['rows']
+    assert list(rows) == ['stream/onnxruntime', 'window/onnxruntime']
+    assert results['runtime'] == 'onnxruntime'
+    # The ONNX stream after 8 frames and the ONNX window: PyTorch's window.
+    assert results['max_abs_diff'] < 1e-5
+    stream, window = rows['stream/onnxruntime'], rows['window/onnxruntime']
+    assert stream['gflops'] * 8 == pytest.approx(window['gflops'], rel=0.01)
+    assert stream['state_mib'] > 0
+    assert window['vs_window'] == 1.0
+    table = capsys.readouterr().out
+    assert '\n| stream | onnxruntime |' in table
+    assert 'runtime: ONNX Runtime' in table
+
+
+def test_onnxruntime_windows_scores_are_pytorchs() -> None:
+    model, _, torch_window = benchmark.build_runners('tiny', 8, 32,
+                                                     'channels_last')
+    with torch.no_grad():
+        model.cls_head.fc_cls.weight.normal_(0, 1)  # scores far from uniform
+    _, _, onnx_window = benchmark.build_runners('tiny', 8, 32, 'onnxruntime',
+                                                'onnxruntime',
+                                                model.state_dict())
+    clip = benchmark._frames(8, 32)
+    torch.testing.assert_close(
+        onnx_window(clip), torch_window(clip), rtol=1e-5, atol=1e-6)
+
+
+def test_stages_are_refused_with_onnxruntime(capsys: pytest.CaptureFixture
+                                             ) -> None:
+    with pytest.raises(SystemExit):
+        benchmark.main(TINY + ['--runtime', 'onnxruntime', '--stages'])
+    assert '--stages times PyTorch modules' in capsys.readouterr().err
+
+
+@pytest.mark.slow  # one subprocess per mode
+def test_onnxruntime_memory_runs_in_fresh_processes(tmp_path: Path) -> None:
+    out = tmp_path / 'streaming.json'
+    benchmark.main(TINY + [
+        '--runtime', 'onnxruntime', '--memory-frames', '1', '--json',
+        str(out)
+    ])
+    for row in json.loads(out.read_text())['rows'].values():
+        assert row['peak_mib'] >= row['rss_built_mib'] > 0
+
+
 def test_memory_of_reads_the_peak_of_this_process() -> None:
     result = benchmark.memory_of('stream', 'tiny', 32, 2, 1, 'nchw-stages-3-4')
     assert result['peak_mib'] >= result['rss_built_mib'] > 0

@@ -1,0 +1,278 @@
+"""The causal stream's frame step as an ONNX graph, run by ONNX Runtime (OURS).
+
+:class:`~img_mmaction.models.StreamingRecognizer` runs a frame through
+PyTorch's eager modules: one Python call per operator, paid at every frame.
+Here the same step (backbone and spatial pooling, with every causal layer's
+cache) is exported once to an ONNX graph whose state is explicit::
+
+    inputs:  frames [B, 3, H, W] (after the data preprocessor),
+             fresh [B] (bool: streams at their first frame),
+             one tensor per cached quantity, [B, ...] each (state_names)
+    outputs: features [B, C] (pooled), then 'next/' + each state name
+
+and :class:`OnnxStreamingRecognizer` runs it in ONNX Runtime with the same
+``step`` / ``reset`` API and the same scores (docs/online.md). The data
+preprocessor, the running average over frames and the classifier stay in
+PyTorch (the model's own modules); they are a negligible part of a frame.
+
+Example:
+    >>> runner = OnnxStreamingRecognizer(model, frame_size=(224, 224))
+    >>> for frame in camera:                  # [B, 3, 224, 224], raw pixels
+    ...     scores = runner.step(frame)       # [B, num_classes]
+"""
+from __future__ import annotations
+import io
+import warnings
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from img_mmaction.models.cmem import CMEM, CMEMFrame
+from img_mmaction.models.streaming import StreamingLayer, StreamingRecognizer
+
+#: Name of each part of a causal CMEM's cache (a CMEMFrame), in order.
+CMEM_STATE = CMEMFrame._fields
+#: Name of a causal adaptive shift's cache (its input at frame t-1).
+SHIFT_STATE = ('x', )
+#: Prefix of the outputs that carry the state to the next frame.
+NEXT = 'next/'
+
+
+def session_options(threads: Optional[int] = None):
+    """ONNX Runtime options for a stream on the CPU.
+
+    Args:
+        threads: Intra-op threads; None: as many as PyTorch uses
+            (``torch.get_num_threads()``).
+
+    Returns:
+        ``onnxruntime.SessionOptions`` with all graph optimisations, one
+        inter-op thread, and no spinning: between frames, and while another
+        session of the process runs, the idle workers sleep instead of
+        taking the cores (spinning workers of one session slowed the other
+        session's frames by a third in one process on 2 cores).
+    """
+    import onnxruntime
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = (
+        onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL)
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry('session.intra_op.allow_spinning', '0')
+    return options
+
+
+def _layer_names(runner: StreamingRecognizer) -> List[str]:
+    """Each streaming layer's name in ``runner.model``, in ``runner.layers``
+    order."""
+    names = {
+        id(module): name
+        for name, module in runner.model.named_modules()
+        if isinstance(module, StreamingLayer)
+    }
+    return [names[id(layer)] for layer in runner.layers]
+
+
+def _layer_state(layer: StreamingLayer) -> Tuple[str, ...]:
+    """The names of the parts of ``layer``'s cache."""
+    return CMEM_STATE if isinstance(layer.module, CMEM) else SHIFT_STATE
+
+
+class FrameStep(nn.Module):
+    """One frame of a streaming runner's model as a function of its state.
+
+    Sets every streaming layer's cache and fresh mask from the inputs, runs
+    the backbone and the head's spatial pooling, and returns the caches the
+    layers then hold. Only for export: calling it changes the layers'
+    caches.
+
+    Args:
+        runner: A :class:`StreamingRecognizer` (its model and layers).
+    """
+
+    def __init__(self, runner: StreamingRecognizer) -> None:
+        super().__init__()
+        self.model = runner.model
+        self.layers = runner.layers
+
+    def forward(self, frames: torch.Tensor, fresh: torch.Tensor, *state:
+                torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """Args: frames [B, 3, H, W], fresh [B] (bool), the state tensors.
+
+        Returns:
+            The pooled features [B, C], then the next state tensors.
+        """
+        parts = iter(state)
+        for layer in self.layers:
+            cache = [next(parts) for _ in _layer_state(layer)]
+            layer.cache = (
+                CMEMFrame(
+                    *cache) if isinstance(layer.module, CMEM) else cache[0])
+            layer.fresh = fresh
+        # [B, C, h, w] -> [B, C, 1, 1] -> [B, C]
+        features = self.model.cls_head.avg_pool(
+            self.model.backbone(frames)).flatten(1)
+        next_state: List[torch.Tensor] = []
+        for layer in self.layers:
+            cache = layer.cache
+            next_state.extend(cache if isinstance(cache, tuple) else [cache])
+        return (features, *next_state)
+
+
+class OnnxStreamingRecognizer(StreamingRecognizer):
+    """A causal ``Recognizer2D`` frame by frame in ONNX Runtime (OURS).
+
+    The same checks, API and scores as :class:`StreamingRecognizer`
+    (within float32 rounding): the frame step is exported to ONNX at
+    construction (weights included) and run by ONNX Runtime on the CPU.
+
+    Args:
+        model: A trained causal ``Recognizer2D`` on the CPU (see
+            :class:`StreamingRecognizer`).
+        frame_size: (H, W) of the frames after the test pipeline; the graph
+            takes only this size (its state has the feature maps' sizes).
+        threads: ONNX Runtime's intra-op threads; None: PyTorch's number.
+        save_to: Optional path to also write the ONNX graph to.
+        opset: ONNX opset of the export. Defaults to 17.
+
+    Raises:
+        ValueError: The model cannot stream (every module that stops it is
+            named), or is not on the CPU.
+        ImportError: onnxruntime is not installed.
+    """
+
+    def __init__(self,
+                 model: nn.Module,
+                 frame_size: Tuple[int, int],
+                 threads: Optional[int] = None,
+                 save_to: Optional[Union[str, Path]] = None,
+                 opset: int = 17) -> None:
+        import onnxruntime
+        super().__init__(model)
+        devices = {p.device.type for p in self.model.parameters()}
+        if devices != {'cpu'}:
+            raise ValueError('OnnxStreamingRecognizer: the model must be on '
+                             f'the CPU, its parameters are on {devices}')
+        self.frame_size = (int(frame_size[0]), int(frame_size[1]))
+        self.state_names: List[str] = [
+            f'{layer_name}.{part}'
+            for layer_name, layer in zip(_layer_names(self), self.layers)
+            for part in _layer_state(layer)
+        ]
+        example = self._dry_run()
+        self.state_shapes = {
+            name: tuple(tensor.shape[1:])
+            for name, tensor in zip(self.state_names, example[2:])
+        }
+        graph = self._export(example, opset)
+        if save_to is not None:
+            Path(save_to).write_bytes(graph)
+        self.session = onnxruntime.InferenceSession(
+            graph,
+            session_options(threads),
+            providers=['CPUExecutionProvider'])
+        self._state: Optional[Dict[str, np.ndarray]] = None
+        self._fresh: Optional[torch.Tensor] = None
+
+    def _dry_run(self) -> Tuple[torch.Tensor, ...]:
+        """Example inputs of one stream: a frame, ``fresh`` and the state
+        after one (zero) frame."""
+        height, width = self.frame_size
+        frames = torch.zeros(1, 3, height, width)
+        with torch.no_grad():
+            self.model.backbone(frames)
+        state: List[torch.Tensor] = []
+        for layer in self.layers:
+            cache = layer.cache
+            state.extend(cache if isinstance(cache, tuple) else [cache])
+        super()._clear_state()
+        return (frames, torch.ones(1,
+                                   dtype=torch.bool), *(tensor.clone()
+                                                        for tensor in state))
+
+    def _export(self, example: Tuple[torch.Tensor, ...], opset: int) -> bytes:
+        """The ONNX graph of :class:`FrameStep` (TorchScript exporter)."""
+        names = ['frames', 'fresh'] + self.state_names
+        outputs = ['features'] + [NEXT + name for name in self.state_names]
+        buffer = io.BytesIO()
+        with torch.no_grad(), warnings.catch_warnings():
+            # The layers' shape checks compare traced sizes; the tests
+            # check the graph on other batches, resets and frames.
+            warnings.simplefilter('ignore', torch.jit.TracerWarning)
+            torch.onnx.export(
+                FrameStep(self),
+                example,
+                buffer,
+                dynamo=False,
+                opset_version=opset,
+                input_names=names,
+                output_names=outputs,
+                dynamic_axes={
+                    name: {
+                        0: 'streams'
+                    }
+                    for name in names + outputs
+                })
+        super()._clear_state()
+        return buffer.getvalue()
+
+    def zero_state(self, num_streams: int) -> Dict[str, np.ndarray]:
+        """The state before a first frame: zeros (norms: ones) for B
+        streams.
+
+        With ``fresh`` all True the graph ignores it (masked as the torch
+        runner masks a restarted stream); unit norms keep the masked cosine
+        finite.
+        """
+        return {
+            name: (np.ones if name.endswith('.norm') else np.zeros)(
+                (num_streams, ) + shape, dtype=np.float32)
+            for name, shape in self.state_shapes.items()
+        }
+
+    def _clear_state(self) -> None:
+        self._state, self._fresh = None, None
+
+    def _mark_fresh(self, fresh: torch.Tensor) -> None:
+        self._fresh = fresh
+
+    def _pooled_features(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Frame t through the ONNX graph; the state now holds frame t.
+
+        Raises:
+            ValueError: The frames are not of ``frame_size``.
+        """
+        size = tuple(inputs.shape[-2:])
+        if size != self.frame_size:
+            raise ValueError(
+                f'OnnxStreamingRecognizer.step: frames of '
+                f'{size[0]}x{size[1]}, but the graph was exported for '
+                f'{self.frame_size[0]}x{self.frame_size[1]} (frame_size)')
+        num_streams = inputs.shape[0]
+        if self._state is None:
+            self._state = self.zero_state(num_streams)
+            fresh = np.ones(num_streams, dtype=bool)
+        elif self._fresh is not None:
+            fresh = self._fresh.numpy()
+        else:
+            fresh = np.zeros(num_streams, dtype=bool)
+        feeds = dict(
+            frames=np.ascontiguousarray(inputs.numpy(), dtype=np.float32),
+            fresh=fresh,
+            **self._state)
+        outputs = self.session.run(None, feeds)
+        self._state = dict(zip(self.state_names, outputs[1:]))
+        self._fresh = None
+        return torch.from_numpy(outputs[0])
+
+    def state_nbytes(self) -> int:
+        """Bytes held between steps: the graph's state and the feature sum.
+        """
+        arrays = list((self._state or {}).values())
+        total = sum(array.nbytes for array in arrays)
+        if self._feature_sum is not None:
+            total += self._feature_sum.nbytes
+        return total

@@ -1,0 +1,115 @@
+"""OnnxStreamingRecognizer (OURS): the causal stream in ONNX Runtime."""
+import copy
+from pathlib import Path
+from typing import Tuple, Union
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from img_mmaction.deploy.onnx_stream import (OnnxStreamingRecognizer,
+                                             session_options)
+from img_mmaction.models import StreamingRecognizer
+from tests.models.test_streaming import CAUSAL_TINY, SIZE, build, raw_clips
+
+TOL = dict(rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    'channels_last', [True, (True, True, False, False)],
+    ids=['channels_last', 'per_stage'])
+def test_every_frame_equals_the_torch_stream(channels_last: Union[bool,
+                                                                  Tuple[bool,
+                                                                        ...]]
+                                             ) -> None:
+    source = build(8, channels_last)
+    expected_runner = StreamingRecognizer(source)
+    runner = OnnxStreamingRecognizer(source, frame_size=(SIZE, SIZE))
+    clips = raw_clips(3, 6)
+    for t in range(6):
+        expected = expected_runner.step(clips[:, t])
+        scores = runner.step(clips[:, t])
+        torch.testing.assert_close(runner.logits, expected_runner.logits,
+                                   **TOL)
+        torch.testing.assert_close(scores, expected, **TOL)
+        assert runner.frames_seen.tolist() == [t + 1] * 3
+    assert runner.state_nbytes() == expected_runner.state_nbytes()
+    # After a reset, another number of streams.
+    runner.reset()
+    assert runner.num_streams is None and runner.state_nbytes() == 0
+    alone = StreamingRecognizer(source)
+    for t in range(3):
+        single = runner.step(clips[1:2, t])
+        torch.testing.assert_close(single, alone.step(clips[1:2, t]), **TOL)
+
+
+def test_restarting_some_streams_equals_the_torch_stream() -> None:
+    source = build(8)
+    runners = (StreamingRecognizer(source),
+               OnnxStreamingRecognizer(source, frame_size=(SIZE, SIZE)))
+    clips, other = raw_clips(2, 5), raw_clips(1, 2)
+    frames = [clips[:, t] for t in range(3)]
+    frames += [torch.cat([other[:, t], clips[1:, t]]) for t in range(2)]
+    results = ([], [])
+    for t, batch in enumerate(frames):
+        if t == 3:
+            for runner in runners:
+                runner.reset(streams=[0])
+        for runner, scores in zip(runners, results):
+            scores.append(runner.step(batch))
+    for expected, scores in zip(*results):
+        torch.testing.assert_close(scores, expected, **TOL)
+    assert runners[1].frames_seen.tolist() == [2, 5]
+
+
+def test_frames_of_another_size_are_refused_naming_both() -> None:
+    runner = OnnxStreamingRecognizer(build(8), frame_size=(SIZE, SIZE))
+    with pytest.raises(ValueError, match=r'40x40.*32x32'):
+        runner.step(torch.zeros(1, 3, SIZE + 8, SIZE + 8))
+    with pytest.raises(ValueError, match=r'\[B, 3, H, W\]'):
+        runner.step(torch.zeros(1, 1, SIZE, SIZE))
+
+
+def test_non_causal_models_are_refused_naming_the_module() -> None:
+    cfg = copy.deepcopy(CAUSAL_TINY)
+    cfg['backbone']['cmem_cfg'] = dict(causal=False)
+    with pytest.raises(ValueError, match=r'backbone\.layer1\.0\.cmem'):
+        OnnxStreamingRecognizer(build(8, cfg=cfg), frame_size=(SIZE, SIZE))
+
+
+def test_the_saved_graph_names_its_state_and_runs_alone(tmp_path: Path
+                                                        ) -> None:
+    """The file is a plain ONNX model: frames, fresh and state in; pooled
+    features and the next state out."""
+    import onnxruntime
+    path = tmp_path / 'step.onnx'
+    source = build(8)
+    runner = OnnxStreamingRecognizer(
+        source, frame_size=(SIZE, SIZE), save_to=path)
+    graph = onnx.load(str(path))
+    onnx.checker.check_model(graph)
+    inputs = [value.name for value in graph.graph.input]
+    outputs = [value.name for value in graph.graph.output]
+    assert inputs == ['frames', 'fresh'] + runner.state_names
+    assert outputs == ['features'
+                       ] + ['next/' + name for name in runner.state_names]
+    cmem_state = [n for n in runner.state_names if '.cmem.' in n]
+    assert cmem_state[:3] == [
+        'backbone.layer1.0.cmem.y', 'backbone.layer1.0.cmem.mean',
+        'backbone.layer1.0.cmem.norm'
+    ]
+    # One frame of one stream through the file alone: the torch runner's
+    # pooled features.
+    session = onnxruntime.InferenceSession(
+        str(path), session_options(1), providers=['CPUExecutionProvider'])
+    frame = raw_clips(1, 1)[:, 0]
+    inputs = runner.model.data_preprocessor(
+        dict(inputs=list(frame), data_samples=None))['inputs']
+    feeds = dict(frames=inputs.numpy(), fresh=np.ones(1, dtype=bool))
+    feeds.update(runner.zero_state(1))
+    features = session.run(['features'], feeds)[0]
+    expected_runner = StreamingRecognizer(source)
+    expected_runner.step(frame)
+    torch.testing.assert_close(
+        torch.from_numpy(features), expected_runner._feature_sum, **TOL)
