@@ -59,6 +59,28 @@ def minor_faults() -> Optional[int]:
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
+def release_free_memory() -> bool:
+    """Gives the memory the allocator holds free back to the system.
+
+    glibc's ``malloc_trim(0)``: after a computation whose memory was freed,
+    the resident size again counts only what is in use, so that a later
+    peak measures what the next computation takes.
+
+    Returns:
+        Whether glibc's ``malloc_trim`` ran (False elsewhere).
+    """
+    import ctypes
+    import ctypes.util
+    name = ctypes.util.find_library('c')
+    try:
+        libc = ctypes.CDLL(name)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError, TypeError):  # not glibc
+        return False
+    trim(0)
+    return True
+
+
 def package_versions(packages: Sequence[str] = PACKAGES
                      ) -> Dict[str, Optional[str]]:
     """The installed version of each distribution, None where absent.

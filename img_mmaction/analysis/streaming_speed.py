@@ -15,6 +15,10 @@ Both include the data preprocessor, at batch 1 (one stream), and each runs
 in every memory layout of ``--layouts`` (Res2NetIMG's per-stage
 ``channels_last``; the fastest layout depends on the batch): one row per
 mode and layout, each stream row compared with the FASTEST window row.
+With ``--runtime onnxruntime`` both modes run as ONNX graphs in ONNX
+Runtime instead (the stream:
+:class:`~img_mmaction.deploy.onnx_stream.OnnxStreamingRecognizer`; the
+window: backbone and head exported for ``--window`` frames), one row each.
 Reported:
 
 * latency: median and 90th percentile of ``--repeats`` frames after
@@ -49,6 +53,7 @@ Usage::
     python tools/benchmarks/streaming.py --skip-memory     # latency only
     python tools/benchmarks/streaming.py --layouts channels_last
     python tools/benchmarks/streaming.py --stages         # per stage too
+    python tools/benchmarks/streaming.py --runtime onnxruntime
     # glibc keeping freed memory (NO_TRIM_TUNABLES): no page faults
     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:\
 glibc.malloc.trim_threshold=4294967295 python tools/benchmarks/streaming.py
@@ -69,7 +74,9 @@ import torch
 import torch.nn as nn
 from torch.utils.hooks import RemovableHandle
 
-from img_mmaction.analysis.environment import allocator, machine, minor_faults
+from img_mmaction.analysis.environment import (allocator, machine,
+                                               minor_faults,
+                                               release_free_memory)
 
 MODES = ('stream', 'window')
 #: Res2NetIMG ``channels_last`` values compared, by name: the recipes'
@@ -259,6 +266,10 @@ def memory_of(mode: str,
         running) and ``extra_mib`` (their difference).
     """
     _, runner, run = build_runners(model_name, window, size, layout, runtime)
+    if runtime != 'torch':
+        # The exports ran the model in PyTorch in this process: what they
+        # freed would be reused by this mode and hide its needs.
+        release_free_memory()
     clip = _frames(window, size)
     if mode == 'stream':
 
