@@ -4,7 +4,7 @@ OUR online inference (docs/online.md), not the paper's. Command::
 
     python -m img_mmaction.demo.stream CONFIG CHECKPOINT INPUT \\
         [--label-map labels.txt] [--topk 3] [--stride N] \\
-        [--max-frames N] [--timeline timeline.png] \\
+        [--max-frames N] [--timeline timeline.png] [--runtime onnxruntime] \\
         [--cfg-options model.backbone.channels_last="[True,True,False,False]"]
 
 INPUT is a video file (decord), a folder of ``*.jpg``/``*.png`` frames
@@ -33,7 +33,11 @@ from img_mmaction.demo.frame_pipeline import FramePipeline, iter_frames
 from img_mmaction.demo.infer import (CheckpointMismatchError,
                                      InferenceInputError,
                                      load_checkpoint_strictly, load_label_map)
+from img_mmaction.deploy.onnx_stream import OnnxStreamingRecognizer
 from img_mmaction.models import StreamingRecognizer
+
+#: Where the frames run: PyTorch, or the frame step as an ONNX graph.
+RUNTIMES = ('torch', 'onnxruntime')
 
 
 def stream(config: str,
@@ -44,8 +48,8 @@ def stream(config: str,
            stride: Optional[int] = None,
            max_frames: Optional[int] = None,
            echo: bool = True,
-           cfg_options: Optional[dict] = None
-           ) -> Tuple[List[int], np.ndarray, List[str]]:
+           cfg_options: Optional[dict] = None,
+           runtime: str = 'torch') -> Tuple[List[int], np.ndarray, List[str]]:
     """Streams ``source`` through the model; prints top-k per input frame.
 
     Args:
@@ -63,6 +67,10 @@ def stream(config: str,
             them, e.g. ``{'model.backbone.channels_last': [True, True,
             False, False]}`` (the per-stage layout measured fastest for one
             stream on CPU, docs/online.md). Defaults to None.
+        runtime: ``'torch'`` (:class:`StreamingRecognizer`) or
+            ``'onnxruntime'`` (:class:`OnnxStreamingRecognizer`: the frame
+            step exported to ONNX at the first frame, for its size, and run
+            by ONNX Runtime; the same scores). Defaults to ``'torch'``.
 
     Returns:
         ``(frame indices fed, scores [n, K] after each, labels)``.
@@ -91,6 +99,10 @@ def stream(config: str,
     if not 1 <= topk <= num_classes:
         raise InferenceInputError(
             f'--topk must be 1 to {num_classes} (the classes), got {topk}')
+    if runtime not in RUNTIMES:
+        raise InferenceInputError(
+            f'--runtime must be one of {RUNTIMES}, got {runtime!r}')
+    # Checks the model; ONNX Runtime's runner needs the frame size first.
     runner = StreamingRecognizer(model)
     fed: List[int] = []
     rows: List[np.ndarray] = []
@@ -99,9 +111,13 @@ def stream(config: str,
             break
         if index % stride:
             continue
-        start = time.perf_counter()
         # [1, 3, H, W]: one stream
-        scores = runner.step(pipeline.inputs([frame]))[0]
+        inputs = pipeline.inputs([frame])
+        if runtime == 'onnxruntime' and not fed:
+            runner = OnnxStreamingRecognizer(
+                model, frame_size=tuple(inputs.shape[-2:]))
+        start = time.perf_counter()
+        scores = runner.step(inputs)[0]
         elapsed = time.perf_counter() - start
         fed.append(index)
         rows.append(scores.numpy())
@@ -181,6 +197,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         action=DictAction,
         default=None,
         help='override recipe keys, as in mim test (key=value)')
+    parser.add_argument(
+        '--runtime',
+        choices=RUNTIMES,
+        default='torch',
+        help='onnxruntime: export the frame step to ONNX and run it in ONNX '
+        'Runtime (the same scores; docs/online.md)')
     args = parser.parse_args(argv)
     try:
         frames, scores, labels = stream(
@@ -191,7 +213,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             args.topk,
             args.stride,
             args.max_frames,
-            cfg_options=args.cfg_options)
+            cfg_options=args.cfg_options,
+            runtime=args.runtime)
     except (FileNotFoundError, CheckpointMismatchError, InferenceInputError,
             ValueError) as err:
         print(f'error: {err}', file=sys.stderr)

@@ -150,7 +150,12 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
                  threads: Optional[int] = None,
                  save_to: Optional[Union[str, Path]] = None,
                  opset: int = 17) -> None:
-        import onnxruntime
+        try:
+            import onnxruntime
+        except ImportError as err:
+            raise ImportError('OnnxStreamingRecognizer runs the frame step in '
+                              'ONNX Runtime: pip install onnx onnxruntime '
+                              '(both are in requirements/tests.txt)') from err
         super().__init__(model)
         devices = {p.device.type for p in self.model.parameters()}
         if devices != {'cpu'}:

@@ -134,6 +134,34 @@ def test_stream_a_frame_folder_through_the_loaders_pipeline(
     np.testing.assert_allclose(per_stage, scores, rtol=1e-5, atol=1e-6)
 
 
+def test_stream_in_onnxruntime_gives_the_same_scores(
+        online_checkpoint: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture) -> None:
+    folder, _ = make_rawframe_dataset(tmp_path, num_videos=1, num_frames=4)
+    video = str(folder / '1')
+    frames, expected, _ = stream(
+        str(ONLINE), str(online_checkpoint), video, stride=1, echo=False)
+    onnx_frames, scores, _ = stream(
+        str(ONLINE),
+        str(online_checkpoint),
+        video,
+        stride=1,
+        echo=False,
+        runtime='onnxruntime')
+    assert onnx_frames == frames == [0, 1, 2, 3]
+    np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-6)
+    timeline = tmp_path / 'onnx.png'
+    assert main([
+        str(ONLINE),
+        str(online_checkpoint), video, '--runtime', 'onnxruntime', '--stride',
+        '1', '--timeline',
+        str(timeline)
+    ]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert sum(line.startswith('frame ') for line in lines) == 4
+    assert timeline.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
 def test_stream_refuses_the_offline_model_and_bad_inputs(
         tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     offline = save_untrained(OFFLINE, tmp_path / 'offline.pth')
