@@ -207,8 +207,10 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
             # The layers' shape checks compare traced sizes; the tests
             # check the graph on other batches, resets and frames.
             warnings.simplefilter('ignore', torch.jit.TracerWarning)
+            # In eval mode: the exporter restores the module's mode after,
+            # and FrameStep's would otherwise put the whole tree in training.
             torch.onnx.export(
-                FrameStep(self),
+                FrameStep(self).eval(),
                 example,
                 buffer,
                 dynamo=False,

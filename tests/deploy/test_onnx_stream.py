@@ -26,6 +26,8 @@ def test_every_frame_equals_the_torch_stream(channels_last: Union[bool,
     source = build(8, channels_last)
     expected_runner = StreamingRecognizer(source)
     runner = OnnxStreamingRecognizer(source, frame_size=(SIZE, SIZE))
+    # The export leaves the runner's module tree in eval mode.
+    assert not any(module.training for module in runner.model.modules())
     clips = raw_clips(3, 6)
     for t in range(6):
         expected = expected_runner.step(clips[:, t])
