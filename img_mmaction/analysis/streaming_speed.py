@@ -77,6 +77,7 @@ from torch.utils.hooks import RemovableHandle
 from img_mmaction.analysis.environment import (allocator, machine,
                                                minor_faults,
                                                release_free_memory)
+from img_mmaction.deploy.onnx_stream import RUNTIMES
 
 MODES = ('stream', 'window')
 #: Res2NetIMG ``channels_last`` values compared, by name: the recipes'
@@ -87,9 +88,6 @@ LAYOUTS: Dict[str, Union[bool, Tuple[bool, ...]]] = {
     'channels_last': True,
     'nchw-stages-3-4': (True, True, False, False),
 }
-#: Where both modes run: PyTorch's eager modules, or graphs exported to ONNX
-#: and run by ONNX Runtime (docs/online.md).
-RUNTIMES = ('torch', 'onnxruntime')
 #: The layout column of ONNX Runtime's rows: it picks its own layouts (the
 #: exported graph is the same for every ``channels_last``).
 ONNX_ROW = 'onnxruntime'

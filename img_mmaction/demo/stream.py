@@ -33,11 +33,8 @@ from img_mmaction.demo.frame_pipeline import FramePipeline, iter_frames
 from img_mmaction.demo.infer import (CheckpointMismatchError,
                                      InferenceInputError,
                                      load_checkpoint_strictly, load_label_map)
-from img_mmaction.deploy.onnx_stream import OnnxStreamingRecognizer
+from img_mmaction.deploy.onnx_stream import RUNTIMES, OnnxStreamingRecognizer
 from img_mmaction.models import StreamingRecognizer
-
-#: Where the frames run: PyTorch, or the frame step as an ONNX graph.
-RUNTIMES = ('torch', 'onnxruntime')
 
 
 def stream(config: str,

@@ -33,6 +33,10 @@ import torch.nn as nn
 from img_mmaction.models.cmem import CMEM, CMEMFrame
 from img_mmaction.models.streaming import StreamingLayer, StreamingRecognizer
 
+#: Where a stream's frames can run: PyTorch's eager modules
+#: (:class:`StreamingRecognizer`), or the frame step as an ONNX graph in ONNX
+#: Runtime (:class:`OnnxStreamingRecognizer`).
+RUNTIMES = ('torch', 'onnxruntime')
 #: Name of each part of a causal CMEM's cache (a CMEMFrame), in order.
 CMEM_STATE = CMEMFrame._fields
 #: Name of a causal adaptive shift's cache (its input at frame t-1).
