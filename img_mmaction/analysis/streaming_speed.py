@@ -77,7 +77,9 @@ from torch.utils.hooks import RemovableHandle
 from img_mmaction.analysis.environment import (allocator, machine,
                                                minor_faults,
                                                release_free_memory)
-from img_mmaction.deploy.onnx_stream import RUNTIMES
+from img_mmaction.deploy.onnx_stream import (RUNTIMES, OnnxStreamingRecognizer,
+                                             session_options)
+from img_mmaction.models import StreamingRecognizer
 
 MODES = ('stream', 'window')
 #: Res2NetIMG ``channels_last`` values compared, by name: the recipes'
@@ -176,7 +178,6 @@ def _onnx_window_step(model: nn.Module, window: int,
     import onnxruntime
 
     from img_mmaction.deploy.onnx import ScoresOnly, export
-    from img_mmaction.deploy.onnx_stream import session_options
     with tempfile.TemporaryDirectory() as folder:
         path = export(
             ScoresOnly(model, window).eval(), (window, 3, size, size),
@@ -203,7 +204,8 @@ def build_runners(
     layout: str,
     runtime: str = 'torch',
     weights: Optional[Dict[str, torch.Tensor]] = None
-) -> Tuple[nn.Module, object, Callable[[torch.Tensor], torch.Tensor]]:
+) -> Tuple[nn.Module, StreamingRecognizer, Callable[[torch.Tensor],
+                                                    torch.Tensor]]:
     """The model, its stream runner and its window step in ``runtime``.
 
     Args:
@@ -217,14 +219,12 @@ def build_runners(
         (or its ONNX Runtime form), and a function from a clip
         [window, 3, H, W] to the window's scores.
     """
-    from img_mmaction.models import StreamingRecognizer
     model = build_model(model_name, window,
                         'channels_last' if layout == ONNX_ROW else layout)
     if weights is not None:
         model.load_state_dict(weights)
     if runtime == 'torch':
         return model, StreamingRecognizer(model), _window_step(model)
-    from img_mmaction.deploy.onnx_stream import OnnxStreamingRecognizer
     return (model, OnnxStreamingRecognizer(model, (size, size)),
             _onnx_window_step(model, window, size))
 

@@ -30,17 +30,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from img_mmaction.models.cmem import CMEM, CMEMFrame
 from img_mmaction.models.streaming import StreamingLayer, StreamingRecognizer
 
 #: Where a stream's frames can run: PyTorch's eager modules
 #: (:class:`StreamingRecognizer`), or the frame step as an ONNX graph in ONNX
 #: Runtime (:class:`OnnxStreamingRecognizer`).
 RUNTIMES = ('torch', 'onnxruntime')
-#: Name of each part of a causal CMEM's cache (a CMEMFrame), in order.
-CMEM_STATE = CMEMFrame._fields
-#: Name of a causal adaptive shift's cache (its input at frame t-1).
-SHIFT_STATE = ('x', )
 #: Prefix of the outputs that carry the state to the next frame.
 NEXT = 'next/'
 
@@ -80,11 +75,6 @@ def _layer_names(runner: StreamingRecognizer) -> List[str]:
     return [names[id(layer)] for layer in runner.layers]
 
 
-def _layer_state(layer: StreamingLayer) -> Tuple[str, ...]:
-    """The names of the parts of ``layer``'s cache."""
-    return CMEM_STATE if isinstance(layer.module, CMEM) else SHIFT_STATE
-
-
 class FrameStep(nn.Module):
     """One frame of a streaming runner's model as a function of its state.
 
@@ -111,18 +101,15 @@ class FrameStep(nn.Module):
         """
         parts = iter(state)
         for layer in self.layers:
-            cache = [next(parts) for _ in _layer_state(layer)]
-            layer.cache = (
-                CMEMFrame(
-                    *cache) if isinstance(layer.module, CMEM) else cache[0])
+            layer.load_cache([next(parts) for _ in layer.cache_parts])
             layer.fresh = fresh
         # [B, C, h, w] -> [B, C, 1, 1] -> [B, C]
         features = self.model.cls_head.avg_pool(
             self.model.backbone(frames)).flatten(1)
-        next_state: List[torch.Tensor] = []
-        for layer in self.layers:
-            cache = layer.cache
-            next_state.extend(cache if isinstance(cache, tuple) else [cache])
+        next_state = [
+            tensor for layer in self.layers
+            for tensor in layer.cache_tensors()
+        ]
         return (features, *next_state)
 
 
@@ -166,15 +153,17 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
             raise ValueError('OnnxStreamingRecognizer: the model must be on '
                              f'the CPU, its parameters are on {devices}')
         self.frame_size = (int(frame_size[0]), int(frame_size[1]))
-        self.state_names: List[str] = [
+        names = [
             f'{layer_name}.{part}'
             for layer_name, layer in zip(_layer_names(self), self.layers)
-            for part in _layer_state(layer)
+            for part in layer.cache_parts
         ]
         example = self._dry_run()
-        self.state_shapes = {
+        #: Shape of each state tensor for one stream, by name, in the
+        #: graph's input order.
+        self.state_shapes: Dict[str, Tuple[int, ...]] = {
             name: tuple(tensor.shape[1:])
-            for name, tensor in zip(self.state_names, example[2:])
+            for name, tensor in zip(names, example[2:])
         }
         graph = self._export(example, opset)
         if save_to is not None:
@@ -186,6 +175,12 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
         self._state: Optional[Dict[str, np.ndarray]] = None
         self._fresh: Optional[torch.Tensor] = None
 
+    @property
+    def state_names(self) -> List[str]:
+        """The graph's state inputs, in order (``next/`` + each: its
+        outputs)."""
+        return list(self.state_shapes)
+
     def _dry_run(self) -> Tuple[torch.Tensor, ...]:
         """Example inputs of one stream: a frame, ``fresh`` and the state
         after one (zero) frame."""
@@ -193,14 +188,12 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
         frames = torch.zeros(1, 3, height, width)
         with torch.no_grad():
             self.model.backbone(frames)
-        state: List[torch.Tensor] = []
-        for layer in self.layers:
-            cache = layer.cache
-            state.extend(cache if isinstance(cache, tuple) else [cache])
+        state = [
+            tensor.clone() for layer in self.layers
+            for tensor in layer.cache_tensors()
+        ]
         super()._clear_state()
-        return (frames, torch.ones(1,
-                                   dtype=torch.bool), *(tensor.clone()
-                                                        for tensor in state))
+        return (frames, torch.ones(1, dtype=torch.bool), *state)
 
     def _export(self, example: Tuple[torch.Tensor, ...], opset: int) -> bytes:
         """The ONNX graph of :class:`FrameStep` (TorchScript exporter)."""
@@ -275,7 +268,7 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
             fresh=fresh,
             **self._state)
         outputs = self.session.run(None, feeds)
-        self._state = dict(zip(self.state_names, outputs[1:]))
+        self._state = dict(zip(self.state_shapes, outputs[1:]))
         self._fresh = None
         return torch.from_numpy(outputs[0])
 

@@ -25,7 +25,7 @@ Example:
 from __future__ import annotations
 import copy
 import itertools
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -67,6 +67,26 @@ class StreamingLayer(nn.Module):
         self.cache: Optional[Union[torch.Tensor, CMEMFrame]] = None
         #: Bool mask [B] of streams at their first frame, or None for none.
         self.fresh: Optional[torch.Tensor] = None
+
+    @property
+    def cache_parts(self) -> Tuple[str, ...]:
+        """Names of the cache's tensors, in order: a :class:`CMEMFrame`'s
+        fields for CMEM, ``('x',)`` (the previous input) for the shift."""
+        return CMEMFrame._fields if isinstance(self.module, CMEM) else ('x', )
+
+    def cache_tensors(self) -> List[torch.Tensor]:
+        """The cache as tensors in :attr:`cache_parts` order; empty before
+        the first frame."""
+        if self.cache is None:
+            return []
+        return list(self.cache) if isinstance(self.cache,
+                                              CMEMFrame) else [self.cache]
+
+    def load_cache(self, tensors: Sequence[torch.Tensor]) -> None:
+        """Sets the cache from tensors in :attr:`cache_parts` order."""
+        self.cache = (
+            CMEMFrame(
+                *tensors) if isinstance(self.module, CMEM) else tensors[0])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Runs frame t and keeps what frame t+1 will need.
@@ -302,6 +322,5 @@ class StreamingRecognizer:
         """
         tensors = [self._feature_sum]
         for layer in self.layers:
-            cache = layer.cache
-            tensors.extend(cache if isinstance(cache, tuple) else [cache])
+            tensors.extend(layer.cache_tensors())
         return sum(t.nbytes for t in tensors if t is not None)
