@@ -2,8 +2,9 @@
 # Both create .venv when it is missing and install the project into it.
 PYTHON ?= python3
 VENV ?= .venv
-# The CPU build of torch that lies on this machine's disk. GPU users:
-#   make test TORCH_SPEC='torch==2.5.1'   (or any build you already use)
+# The CPU build of torch 2.13.0 (a plain `torch` would pull a CUDA build of
+# several GB). GPU users: make test TORCH_SPEC='torch==2.5.1' (or any build
+# their CUDA supports).
 TORCH_SPEC ?= torch==2.13.0
 OPENMIM_SPEC ?= openmim==0.3.9
 PY := $(VENV)/bin/python
@@ -12,12 +13,17 @@ STAMP := $(VENV)/.img_mmaction-installed
 
 .PHONY: demo test test-fast lint install clean-venv
 
-$(STAMP): setup.py requirements.txt requirements/mim.txt requirements/tests.txt
+$(STAMP): setup.py requirements.txt requirements/*.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q '$(TORCH_SPEC)'
 	$(PIP) install -q -e '.[mim,tests]'
 	$(PIP) install -q --no-deps '$(OPENMIM_SPEC)'
+	# mim looks for a package's tools and recipes in <site-packages>/<name>
+	# (mim's get_installed_path), which an editable install does not create:
+	# link it to the clone's package (docs/compat.md, "Editable installs").
+	ln -sfn "$(CURDIR)/img_mmaction" \
+	    "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/img_mmaction"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -26,7 +32,7 @@ demo: $(STAMP)
 	$(PY) -m img_mmaction.demo.run
 
 # MMAction2's lint settings (setup.cfg): flake8, isort, yapf.
-LINT_PATHS := img_mmaction tests tools configs setup.py
+LINT_PATHS := img_mmaction benchmarks tests tools configs setup.py
 lint: $(STAMP)
 	$(VENV)/bin/flake8 $(LINT_PATHS)
 	$(VENV)/bin/isort --check-only --diff $(LINT_PATHS)
@@ -48,11 +54,11 @@ clean-venv:
 # the device has its own torch and no registry. Without CUDA: CPU fallback.
 .PHONY: gpu-check
 gpu-check:
-	bash tools/gpu/check.sh
+	bash benchmarks/gpu/check.sh
 
 # The paper's ablation variants on the motion benchmark, 3 seeds each, through
 # mim (docs/evidence.md); about 40 minutes on 2 CPU cores. EVIDENCE_ARGS
 # passes options, e.g. EVIDENCE_ARGS="--epochs 16 --tag 16-epochs".
 .PHONY: evidence
 evidence: $(STAMP)
-	$(PY) -m img_mmaction.analysis.motion_ablation $(EVIDENCE_ARGS)
+	$(PY) -m benchmarks.evidence.motion_ablation $(EVIDENCE_ARGS)

@@ -1,14 +1,13 @@
 # Your own recipe with IMG: MMAction2's stock TSM-R50 Kinetics-400 recipe
-# with the IMG Res2Net-50 backbone. Everything else (data, head, schedule,
+# with the IMG Res2Net-50 backbone, plus the plugin base (robust datasets,
+# strict checkpoints, epoch seeds). Everything else (data, head, schedule,
 # TSMOptimWrapperConstructor with fc_lr5) is MMAction2's. Run it with
-#   mim train mmaction THIS_FILE
+#   mim train img_mmaction THIS_FILE
 _base_ = [
     'mmaction::recognition/tsm/'
-    'tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_kinetics400-rgb.py'
+    'tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_kinetics400-rgb.py',
+    'img_mmaction::_base_/img_plugin.py',
 ]
-
-custom_imports = dict(imports=['img_mmaction'], allow_failed_imports=False)
-runner_type = 'RobustRunner'  # optional: skip broken videos, name bad lines
 
 model = dict(
     backbone=dict(

@@ -10,9 +10,14 @@ whether the installed versions have the defect (by trying the defective
 operation where that is cheap, else by reading the upstream code), and an
 idempotent ``install()``. A fix is installed only where its probe finds the
 defect; the originals it replaces stay in :data:`ORIGINALS`, so that tests
-can show the defect is real and the fix active. The log says once which
-fixes are active. ``IMG_MMACTION_COMPAT=0`` in the environment turns all of
-them off. What each fixes, why, and how it was found: docs/compat.md.
+can show the defect is real and the fix active. The log says once, at debug
+level, which fixes are active (:func:`summary`).
+
+Switches, in the environment: ``IMG_MMACTION_COMPAT=0`` turns every fix off
+but those without which ``import img_mmaction`` cannot work
+(:data:`REQUIRED`: fix 1 where its defect is present);
+``IMG_MMACTION_COMPAT_OFF=segment_guard,7`` turns the named (or numbered)
+fixes off. What each fixes, why, and how it was found: docs/compat.md.
 
 ====  ====================  ===============================================
 fix   module                upstream defect
@@ -29,8 +34,9 @@ fix   module                upstream defect
 """
 from __future__ import annotations
 import importlib
+import logging
 import os
-from typing import Dict, List, NamedTuple
+from typing import Dict, List, NamedTuple, Set
 
 from mmengine.logging import print_log
 
@@ -42,8 +48,12 @@ from .cpu_dist import _init_dist_pytorch_cpu_aware
 from .drn import DRNFallbackFinder
 from .teardown import destroy_process_group_at_exit
 
-#: The environment variable that turns every fix off when set to 0.
+#: The environment variable that turns every fix off (but :data:`REQUIRED`)
+#: when set to 0.
 SWITCH = 'IMG_MMACTION_COMPAT'
+#: The environment variable that turns the fixes it names (module names or
+#: numbers, comma-separated) off.
+SWITCH_OFF = 'IMG_MMACTION_COMPAT_OFF'
 _OFF = ('0', 'off', 'false', 'no')
 
 
@@ -68,14 +78,54 @@ FIXES = (
     FixInfo(8, 'segment_guard', 'Recognizer2D checks frames per sample'),
 )
 
-#: Outcome of :func:`apply_all`: fix number -> 'active', 'not needed' or
-#: 'off'. Empty until it ran.
+#: Fixes without which ``import img_mmaction`` fails where their defect is
+#: present: the switches cannot turn them off.
+REQUIRED = (1, )
+
+#: Outcome of :func:`apply_all`: fix number -> 'active', 'not needed',
+#: 'off', or 'required' (active although the switch said off). Empty until
+#: it ran.
 STATUS: Dict[int, str] = {}
 
 
 def enabled() -> bool:
     """False when ``IMG_MMACTION_COMPAT`` turns the fixes off."""
     return os.environ.get(SWITCH, '1').strip().lower() not in _OFF
+
+
+def switched_off() -> Set[int]:
+    """The fixes the environment turns off.
+
+    Returns:
+        Every fix number when ``IMG_MMACTION_COMPAT`` is 0, else those that
+        ``IMG_MMACTION_COMPAT_OFF`` names.
+
+    Raises:
+        ValueError: ``IMG_MMACTION_COMPAT_OFF`` names no fix, or a fix of
+            :data:`REQUIRED`.
+    """
+    if not enabled():
+        return {fix.number for fix in FIXES}
+    numbers = set()
+    by_name = {fix.module: fix.number for fix in FIXES}
+    by_name.update({str(fix.number): fix.number for fix in FIXES})
+    for name in os.environ.get(SWITCH_OFF, '').split(','):
+        name = name.strip()
+        if not name:
+            continue
+        if name not in by_name:
+            raise ValueError(
+                f'{SWITCH_OFF} names {name!r}, which is no fix; the fixes '
+                'are ' + ', '.join(f'{f.number} ({f.module})' for f in FIXES))
+        numbers.add(by_name[name])
+    for number in sorted(numbers & set(REQUIRED)):
+        if fix_module(number).needed():
+            info = next(fix for fix in FIXES if fix.number == number)
+            raise ValueError(
+                f'{SWITCH_OFF}: fix {number} ({info.module}) is required: '
+                f'without it the installed versions cannot import '
+                f'mmaction.models ({info.title})')
+    return numbers
 
 
 def fix_module(number: int):
@@ -85,65 +135,74 @@ def fix_module(number: int):
 
 
 def summary() -> str:
-    """One line: which fixes are active, which were not needed, or off."""
+    """One line: which fixes are active, not needed, off or required."""
     if not STATUS:
         return 'img_mmaction compat fixes: not applied yet'
-    if set(STATUS.values()) == {'off'}:
-        return (f'img_mmaction compat fixes: all off ({SWITCH}='
-                f'{os.environ.get(SWITCH)})')
-    active = [
-        f'{f.number} ({f.module})' for f in FIXES
-        if STATUS.get(f.number) == 'active'
-    ]
-    idle = [
-        str(f.number) for f in FIXES if STATUS.get(f.number) == 'not needed'
-    ]
-    line = ('img_mmaction compat fixes active: ' +
-            (', '.join(active) or 'none'))
-    if idle:
-        line += f'; not needed here: {", ".join(idle)}'
-    return line + f' (docs/compat.md; {SWITCH}=0 turns them off)'
+    groups = {}
+    for fix in FIXES:
+        groups.setdefault(STATUS.get(fix.number), []).append(fix)
+    line = 'img_mmaction compat fixes active: ' + (', '.join(
+        f'{f.number} ({f.module})'
+        for f in groups.get('active', [])) or 'none')
+    if groups.get('required'):
+        line += '; required: ' + ', '.join(f'{f.number} ({f.module})'
+                                           for f in groups['required'])
+    for state in ('off', 'not needed'):
+        if groups.get(state):
+            line += f'; {state}: ' + ', '.join(
+                str(f.number) for f in groups[state])
+    return line + (f' (docs/compat.md; {SWITCH}=0 or {SWITCH_OFF}=NAME,... '
+                   'turn them off)')
 
 
 def apply_all(log: bool = True) -> Dict[int, str]:
     """Installs every fix whose defect the installed versions have.
 
     Fixes are probed and installed in order (fix 1 first: the later probes
-    import ``mmaction.models``). Safe to call more than once: later calls
-    change nothing.
+    import ``mmaction.models``), but those the switches turn off
+    (:func:`switched_off`); a fix of :data:`REQUIRED` whose defect is
+    present is installed all the same. Safe to call more than once: later
+    calls change nothing.
 
     Args:
-        log: Log :func:`summary` the first time. Defaults to True.
+        log: Log :func:`summary` the first time, at debug level. Defaults
+            to True.
 
     Returns:
         :data:`STATUS`.
+
+    Raises:
+        ValueError: The switches name no fix, or a required one.
     """
     if STATUS:
         return STATUS
+    off = switched_off()
     for info in FIXES:
-        if not enabled():
-            STATUS[info.number] = 'off'
-            continue
         module = fix_module(info.number)
-        if module.needed():
+        if info.number in off and info.number not in REQUIRED:
+            STATUS[info.number] = 'off'
+        elif module.needed():
             module.install()
-            STATUS[info.number] = 'active'
+            STATUS[info.number] = ('required'
+                                   if info.number in off else 'active')
         else:
             STATUS[info.number] = 'not needed'
     if log:
-        print_log(summary(), logger='current')
+        print_log(summary(), logger='current', level=logging.DEBUG)
     return STATUS
 
 
 def active_fixes() -> List[int]:
     """Numbers of the installed fixes."""
-    return [n for n, state in STATUS.items() if state == 'active']
+    return [
+        n for n, state in STATUS.items() if state in ('active', 'required')
+    ]
 
 
 __all__ = [
-    'DRNFallbackFinder', 'FIXES', 'ORIGINALS', 'STATUS', 'SWITCH',
-    'UntrustedCheckpointError', 'active_fixes', 'apply_all',
-    'checkpoint_safe_globals', 'destroy_process_group_at_exit', 'enabled',
-    'fix_module', 'safe_torch_load', 'summary', '_atomic_put',
+    'DRNFallbackFinder', 'FIXES', 'ORIGINALS', 'REQUIRED', 'STATUS', 'SWITCH',
+    'SWITCH_OFF', 'switched_off', 'UntrustedCheckpointError', 'active_fixes',
+    'apply_all', 'checkpoint_safe_globals', 'destroy_process_group_at_exit',
+    'enabled', 'fix_module', 'safe_torch_load', 'summary', '_atomic_put',
     '_init_dist_pytorch_cpu_aware'
 ]

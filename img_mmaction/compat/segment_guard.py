@@ -10,13 +10,19 @@ measured ~10 points lost to such a mix-up in testing), and a head of 4 vs a
 backbone of 8 segments fails with a numpy broadcast error. Every forward of
 a ``Recognizer2D`` (and its subclasses) whose backbone or head has
 ``num_segments`` now checks both first and raises a ``ValueError`` that
-names the numbers and the config keys to change.
+names the numbers and the config keys to change. The one-clip-per-sample
+rule of training is checked in the training step (``mode='loss'``) only:
+``mode='tensor'`` and ``mode='predict'`` take several clips, as in stock
+MMAction2. A head whose ``in_channels`` differs from the channels the
+backbone gives is named with both numbers, where torch would only say
+``mat1 and mat2 shapes cannot be multiplied``.
 
 This module imports MMAction2: :mod:`img_mmaction.compat` imports it only
 after fix 1 made ``mmaction.models`` importable.
 """
 from __future__ import annotations
 import functools
+import re
 from typing import Any, Optional
 
 import torch
@@ -75,18 +81,65 @@ def check_segments(recognizer: nn.Module, inputs: torch.Tensor,
             f'(SampleFrames num_clips={segments}, no twice_sample).')
 
 
-def _guarded(extract_feat):
+def _head_channels_error(recognizer: nn.Module,
+                         channels: int) -> Optional[ValueError]:
+    """The error for a head that takes other channels than it gets."""
+    head = getattr(recognizer, 'cls_head', None)
+    expected = getattr(head, 'in_channels', None)
+    if expected is None or recognizer.with_neck or channels == expected:
+        return None
+    return ValueError(
+        f'model.cls_head.in_channels={expected}, but the backbone gives '
+        f'{channels} channels ({type(recognizer.backbone).__name__}): set '
+        f'model.cls_head.in_channels={channels}')
+
+
+def _check_head_channels(recognizer: nn.Module, feats: Any) -> None:
+    """Raises when the head's ``in_channels`` differs from ``feats``'."""
+    if isinstance(feats, torch.Tensor) and feats.dim() >= 2:
+        error = _head_channels_error(recognizer, int(feats.shape[1]))
+        if error is not None:
+            raise error
+
+
+_MATMUL = re.compile(r'mat1 and mat2 shapes cannot be multiplied '
+                     r'\((\d+)x(\d+) and (\d+)x(\d+)\)')
+
+
+def _guarded_extract_feat(extract_feat):
 
     @functools.wraps(extract_feat)
     def extract_feat_checked(self, inputs: torch.Tensor, *args: Any,
                              **kwargs: Any):
-        test_mode = kwargs.get('test_mode',
-                               args[2] if len(args) > 2 else False)
-        check_segments(self, inputs, bool(test_mode))
-        return extract_feat(self, inputs, *args, **kwargs)
+        # Several clips per sample are fine here: training's one-clip rule
+        # is checked by the training step (_guarded_loss).
+        check_segments(self, inputs, test_mode=True)
+        stage = kwargs.get('stage', args[0] if args else 'neck')
+        try:
+            feats, extra = extract_feat(self, inputs, *args, **kwargs)
+        except RuntimeError as err:
+            match = _MATMUL.search(str(err))
+            error = match and _head_channels_error(self, int(match.group(2)))
+            if error is not None:
+                raise error from err
+            raise
+        if stage == 'neck':
+            _check_head_channels(self, feats)
+        return feats, extra
 
     extract_feat_checked.img_mmaction_guard = True
     return extract_feat_checked
+
+
+def _guarded_loss(loss):
+
+    @functools.wraps(loss)
+    def loss_checked(self, inputs: torch.Tensor, *args: Any, **kwargs: Any):
+        check_segments(self, inputs, test_mode=False)
+        return loss(self, inputs, *args, **kwargs)
+
+    loss_checked.img_mmaction_guard = True
+    return loss_checked
 
 
 class _ProbeBackbone(nn.Module):
@@ -119,9 +172,12 @@ def needed() -> bool:
 
 
 def install() -> None:
-    """Wraps ``Recognizer2D.extract_feat`` with :func:`check_segments`."""
+    """Wraps ``Recognizer2D.extract_feat`` (every mode) and
+    ``Recognizer2D.loss`` (the training step) with the checks."""
     current = Recognizer2D.extract_feat
     if getattr(current, 'img_mmaction_guard', False):
         return
     ORIGINALS['Recognizer2D.extract_feat'] = current
-    Recognizer2D.extract_feat = _guarded(current)
+    ORIGINALS['Recognizer2D.loss'] = Recognizer2D.loss
+    Recognizer2D.extract_feat = _guarded_extract_feat(current)
+    Recognizer2D.loss = _guarded_loss(Recognizer2D.loss)

@@ -5,6 +5,7 @@ Command::
     python -m img_mmaction.demo.infer CONFIG CHECKPOINT INPUT \
         [--label-map labels.txt] [--topk 5] [--device cpu]
 
+CONFIG is a recipe file or, as ``mim`` takes it, a packaged recipe's name.
 INPUT is a video file (decoded by decord) or a folder of frames (``*.jpg`` or
 ``*.png``, sorted by name). The pipeline ``mim test`` uses, the recipe's
 ``test_dataloader.dataset.pipeline``, is used and printed; for a frame
@@ -12,7 +13,8 @@ folder its video decoding steps are swapped for ``RawFrameDecode``.
 Nothing here guesses:
 
 * the checkpoint must fit the recipe's model tensor for tensor, or the
-  command fails listing every missing, unexpected or reshaped tensor;
+  command fails, counting the missing, unexpected and reshaped tensors and
+  naming the first of each;
 * a label map must have exactly one line per class;
 * ``--topk`` may not exceed the number of classes;
 * a video that cannot be decoded fails with its file name.
@@ -26,20 +28,12 @@ from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 import torch
-import torch.nn as nn
 
 import img_mmaction  # noqa: F401  (compat fixes + registration)
-from img_mmaction.demo.frame_pipeline import frame_files
-from img_mmaction.engine.hooks.checkpoint import (format_mismatches,
-                                                  state_dict_mismatches)
-
-
-class CheckpointMismatchError(RuntimeError):
-    """A checkpoint does not fit the recipe's model."""
-
-
-class InferenceInputError(ValueError):
-    """The input, label map or ``--topk`` cannot give a truthful answer."""
+from img_mmaction.utils import (CheckpointMismatchError, InferenceInputError,
+                                load_checkpoint_strictly, load_label_map,
+                                resolve_config)
+from img_mmaction.utils.frames import frame_files
 
 
 def _frame_folder_sample(folder: Path) -> dict:
@@ -77,65 +71,27 @@ def _rawframe_pipeline(pipeline: List[dict]) -> List[dict]:
     return out
 
 
-def load_label_map(path: Optional[str], num_classes: int) -> List[str]:
-    """One label per line; class indices when no file is given.
-
-    Raises:
-        InferenceInputError: The file has another number of labels than the
-            model has classes.
-    """
-    if path is None:
-        return [str(i) for i in range(num_classes)]
-    labels = [
-        line.strip() for line in Path(path).read_text().splitlines()
-        if line.strip()
-    ]
-    if len(labels) != num_classes:
-        raise InferenceInputError(
-            f'{path} has {len(labels)} labels for a model of {num_classes} '
-            'classes; it needs exactly one line per class, in class order')
-    return labels
-
-
-def load_checkpoint_strictly(model: nn.Module, checkpoint: str) -> None:
-    """Loads ``checkpoint`` into ``model`` only if every tensor fits.
-
-    The file is read with ``weights_only=True`` (the plugin's allowlist).
-
-    Raises:
-        CheckpointMismatchError: Lists every tensor that is missing,
-            unexpected or of another shape.
-    """
-    from mmengine.runner.checkpoint import _load_checkpoint
-    loaded = _load_checkpoint(checkpoint, map_location='cpu')
-    state = loaded.get('state_dict', loaded)
-    differ = state_dict_mismatches(state, model.state_dict())
-    if differ:
-        raise CheckpointMismatchError(
-            f'{checkpoint} does not fit the model of the recipe; '
-            f'{len(differ)} tensor(s) differ:\n{format_mismatches(differ)}')
-    state = {
-        k[len('module.'):] if k.startswith('module.') else k: v
-        for k, v in state.items()
-    }
-    model.load_state_dict(state, strict=False)  # counters may be absent
+#: Labels returned when ``topk`` is not given (fewer for fewer classes).
+DEFAULT_TOPK = 5
 
 
 def predict(config: str,
             checkpoint: str,
             target: str,
             label_map: Optional[str] = None,
-            topk: int = 5,
+            topk: Optional[int] = None,
             device: str = 'cpu',
             verbose: bool = False) -> List[Tuple[str, float]]:
     """Returns the ``topk`` (label, score) pairs for ``target``.
 
     Args:
-        config: Recognizer config file.
+        config: Recipe file, or a packaged recipe's name as ``mim`` takes it
+            (:func:`~img_mmaction.utils.resolve_config`).
         checkpoint: Checkpoint file (loaded strictly, ``weights_only``).
         target: Video file or folder of frames.
         label_map: Text file with one class name per line.
-        topk: Number of labels to return. Defaults to 5.
+        topk: Number of labels to return. Defaults to
+            :data:`DEFAULT_TOPK`, or the number of classes when fewer.
         device: Torch device. Defaults to ``'cpu'``.
         verbose: Print the pipeline used. Defaults to False.
 
@@ -150,9 +106,10 @@ def predict(config: str,
     path = Path(target)
     if not path.exists():
         raise FileNotFoundError(f'{target} does not exist')
-    if topk < 1:
+    if topk is not None and topk < 1:
         raise InferenceInputError(f'--topk must be >= 1, got {topk}')
-    cfg = Config.fromfile(config)
+    recipe = resolve_config(config)
+    cfg = Config.fromfile(str(recipe))
     # What `mim test` runs: the test dataloader's pipeline (a recipe's
     # `test_pipeline` variable may have been left behind by an override).
     pipeline = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
@@ -163,6 +120,7 @@ def predict(config: str,
         sample = str(path)
     cfg.test_pipeline = pipeline  # what inference_recognizer reads
     if verbose:
+        print(f'recipe: {recipe.resolve()}')
         print('test pipeline (test_dataloader.dataset.pipeline, as in '
               'mim test):')
         for step in pipeline:
@@ -172,6 +130,8 @@ def predict(config: str,
     model.to(device)
     num_classes = model.cls_head.num_classes
     labels = load_label_map(label_map, num_classes)
+    if topk is None:
+        topk = min(DEFAULT_TOPK, num_classes)
     if topk > num_classes:
         raise InferenceInputError(
             f'--topk {topk} exceeds the {num_classes} classes of the model')
@@ -189,12 +149,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command line entry point; returns the exit status."""
     parser = argparse.ArgumentParser(
         description='Top-k action labels for a video or a frame folder.')
-    parser.add_argument('config')
+    parser.add_argument(
+        'config', help='recipe file, or a packaged recipe\'s name (as mim)')
     parser.add_argument('checkpoint')
     parser.add_argument('input', help='video file or folder of frames')
     parser.add_argument(
         '--label-map', default=None, help='text file, one class name per line')
-    parser.add_argument('--topk', type=int, default=5)
+    parser.add_argument(
+        '--topk',
+        type=int,
+        default=None,
+        help=f'labels to print (default {DEFAULT_TOPK}, or the number of '
+        'classes when fewer)')
     parser.add_argument('--device', default='cpu')
     args = parser.parse_args(argv)
     try:

@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from img_mmaction import synthetic
-from img_mmaction.analysis.environment import machine
 from img_mmaction.demo import report
 from img_mmaction.demo.mim import train_and_test as mim_train_and_test
 from img_mmaction.utils import config_path
+from img_mmaction.utils.environment import machine
 
 CONFIGS = {
     'IMG': 'demo/img_res2net-tiny_1xb8-1x1x8-12e_motion-demo-rgb.py',

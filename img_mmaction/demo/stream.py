@@ -11,7 +11,9 @@ INPUT is a video file (decord), a folder of ``*.jpg``/``*.png`` frames
 (sorted by name) or a camera index such as ``0`` (OpenCV). The model must
 be causal (``configs/online/``); the checkpoint is loaded strictly (every
 tensor must fit, ``weights_only``). Every ``--stride``-th frame (default:
-the ``frame_interval`` of the recipe's test sampling, as in training) goes
+the ``frame_interval`` of the recipe's test sampling, as in training; a
+recipe trained on TSN segments spread over each video is refused unless
+``--stride`` is given) goes
 through the recipe's test pipeline's spatial steps (resize, crop) and
 :class:`~img_mmaction.models.StreamingRecognizer`; after each, the top-k
 labels over all frames so far are printed, and at the end a PNG timeline
@@ -29,19 +31,24 @@ import torch
 from mmengine.config import DictAction
 
 import img_mmaction  # noqa: F401  (compat fixes + registration)
-from img_mmaction.demo.frame_pipeline import FramePipeline, iter_frames
-from img_mmaction.demo.infer import (CheckpointMismatchError,
-                                     InferenceInputError,
-                                     load_checkpoint_strictly, load_label_map)
 from img_mmaction.deploy.onnx_stream import RUNTIMES, OnnxStreamingRecognizer
 from img_mmaction.models import StreamingRecognizer
+from img_mmaction.utils import (CheckpointMismatchError, InferenceInputError,
+                                load_checkpoint_strictly, load_label_map,
+                                resolve_config)
+from img_mmaction.utils.frames import (FramePipeline, iter_frames,
+                                       spread_sampling_problem)
+
+#: Labels printed per frame when ``topk`` is not given (fewer for fewer
+#: classes).
+DEFAULT_TOPK = 3
 
 
 def stream(config: str,
            checkpoint: Optional[str],
            source: str,
            label_map: Optional[str] = None,
-           topk: int = 3,
+           topk: Optional[int] = None,
            stride: Optional[int] = None,
            max_frames: Optional[int] = None,
            echo: bool = True,
@@ -50,14 +57,18 @@ def stream(config: str,
     """Streams ``source`` through the model; prints top-k per input frame.
 
     Args:
-        config: Recipe of a causal recognizer.
+        config: Recipe of a causal recognizer: a file, or a packaged
+            recipe's name as ``mim`` takes it.
         checkpoint: Its checkpoint (loaded strictly), or None for the
             recipe's initial weights.
         source: Video file, folder of frames, or camera index.
         label_map: Text file with one class name per line.
-        topk: Labels printed per frame. Defaults to 3.
+        topk: Labels printed per frame. Defaults to :data:`DEFAULT_TOPK`,
+            or the number of classes when fewer.
         stride: Feed every ``stride``-th frame. Defaults to the recipe's
-            test ``frame_interval``.
+            test ``frame_interval``; required for a recipe trained on TSN
+            segments spread over each video
+            (:func:`~img_mmaction.utils.frames.spread_sampling_problem`).
         max_frames: Stop after this many frames of ``source``.
         echo: Print one line per fed frame. Defaults to True.
         cfg_options: Recipe overrides, as ``mim test --cfg-options`` takes
@@ -75,24 +86,26 @@ def stream(config: str,
     Raises:
         CheckpointMismatchError: The checkpoint does not fit.
         InferenceInputError: Bad label map or ``topk``.
-        ValueError: The model is not causal, or the recipe's test pipeline
-            cannot run frame by frame.
+        ValueError: The model is not causal, the recipe's test pipeline
+            cannot run frame by frame, or the recipe was trained on spread
+            segments and no ``stride`` is given.
     """
     from mmaction.apis import init_recognizer
     from mmengine.config import Config
 
-    cfg = Config.fromfile(config)
+    cfg = Config.fromfile(str(resolve_config(config)))
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     pipeline = FramePipeline.from_config(cfg)
-    stride = stride or pipeline.stride
-    if stride < 1:
+    if stride is not None and stride < 1:
         raise InferenceInputError(f'--stride must be >= 1, got {stride}')
     model = init_recognizer(cfg, None, device='cpu')
     if checkpoint is not None:
         load_checkpoint_strictly(model, checkpoint)
     num_classes = model.cls_head.num_classes
     labels = load_label_map(label_map, num_classes)
+    if topk is None:
+        topk = min(DEFAULT_TOPK, num_classes)
     if not 1 <= topk <= num_classes:
         raise InferenceInputError(
             f'--topk must be 1 to {num_classes} (the classes), got {topk}')
@@ -101,6 +114,11 @@ def stream(config: str,
             f'--runtime must be one of {RUNTIMES}, got {runtime!r}')
     # Checks the model; ONNX Runtime's runner needs the frame size first.
     runner = StreamingRecognizer(model)
+    if stride is None:
+        problem = spread_sampling_problem(cfg)
+        if problem:
+            raise InferenceInputError(problem)
+        stride = pipeline.stride
     fed: List[int] = []
     rows: List[np.ndarray] = []
     for index, frame in enumerate(iter_frames(source)):
@@ -174,13 +192,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         description='Top-k labels after every frame of a stream (causal '
         'IMG, ours).')
-    parser.add_argument('config')
+    parser.add_argument(
+        'config', help='recipe file, or a packaged recipe\'s name (as mim)')
     parser.add_argument('checkpoint')
     parser.add_argument(
         'input', help='video file, folder of frames, or camera index')
     parser.add_argument(
         '--label-map', default=None, help='text file, one class name per line')
-    parser.add_argument('--topk', type=int, default=3)
+    parser.add_argument(
+        '--topk',
+        type=int,
+        default=None,
+        help=f'labels per frame (default {DEFAULT_TOPK}, or the number of '
+        'classes when fewer)')
     parser.add_argument(
         '--stride',
         type=int,

@@ -5,11 +5,12 @@ segments, as Recognizer2D flattens them) to class scores ``[V, num_classes]``
 before the softmax and the averaging over views. The first axis is dynamic:
 the file takes any number of clips of T frames.
 
-Usage::
+Usage (``pip install 'img_mmaction[deploy]'`` first)::
 
-    python tools/export_onnx.py CONFIG [--checkpoint CKPT] \
+    python -m img_mmaction.deploy.onnx CONFIG [--checkpoint CKPT] \
         [--shape 8 3 224 224] [--out model.onnx] [--verify]
 
+CONFIG is a recipe file or a packaged recipe's name (as ``mim`` takes it).
 ``--shape`` is one clip (T, C, H, W). ``--verify`` runs the file with
 onnxruntime on random frames of 1 and 2 clips and reports the largest
 difference to PyTorch (it fails above ``--atol``).
@@ -27,6 +28,8 @@ from mmaction.utils import register_all_modules
 from mmengine.config import Config
 
 import img_mmaction  # noqa: F401
+from img_mmaction.deploy.extra import require_deploy_extra
+from img_mmaction.utils import load_checkpoint_strictly, resolve_config
 
 
 class ScoresOnly(nn.Module):
@@ -47,11 +50,10 @@ def build(config: str, checkpoint: Optional[str]) -> ScoresOnly:
     """Builds the recognizer of ``config`` (weights from ``checkpoint``,
     loaded strictly)."""
     register_all_modules()
-    cfg = Config.fromfile(config)
+    cfg = Config.fromfile(str(resolve_config(config)))
     cfg.model.backbone.pretrained = None
     recognizer = MODELS.build(cfg.model)
     if checkpoint:
-        from img_mmaction.demo.infer import load_checkpoint_strictly
         load_checkpoint_strictly(recognizer, checkpoint)
     num_segments = cfg.model.cls_head.get(
         'num_segments', cfg.model.backbone.get('num_segments', 8))
@@ -66,7 +68,11 @@ def export(model: ScoresOnly, shape: Sequence[int], out: Path) -> Path:
         shape: One clip, (T, C, H, W); the frames axis (a multiple of T) is
             dynamic in the file.
         out: The file.
+
+    Raises:
+        ImportError: The ``deploy`` extra is not installed.
     """
+    require_deploy_extra('ONNX export')
     frames = torch.randn(*shape)
     torch.onnx.export(
         model, (frames, ),
@@ -120,8 +126,10 @@ def verify(model: ScoresOnly,
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
+    """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config')
+    parser.add_argument(
+        'config', help='recipe file, or a packaged recipe\'s name (as mim)')
     parser.add_argument('--checkpoint', default=None)
     parser.add_argument(
         '--shape',

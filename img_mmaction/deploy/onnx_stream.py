@@ -31,6 +31,7 @@ import torch
 import torch.nn as nn
 
 from img_mmaction.models.streaming import StreamingLayer, StreamingRecognizer
+from .extra import require_deploy_extra
 
 #: Where a stream's frames can run: PyTorch's eager modules
 #: (:class:`StreamingRecognizer`), or the frame step as an ONNX graph in ONNX
@@ -141,12 +142,9 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
                  threads: Optional[int] = None,
                  save_to: Optional[Union[str, Path]] = None,
                  opset: int = 17) -> None:
-        try:
-            import onnxruntime
-        except ImportError as err:
-            raise ImportError('OnnxStreamingRecognizer runs the frame step in '
-                              'ONNX Runtime: pip install onnx onnxruntime '
-                              '(both are in requirements/tests.txt)') from err
+        require_deploy_extra('OnnxStreamingRecognizer (the frame step in '
+                             'ONNX Runtime)')
+        import onnxruntime
         super().__init__(model)
         devices = {p.device.type for p in self.model.parameters()}
         if devices != {'cpu'}:
@@ -158,6 +156,11 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
             for layer_name, layer in zip(_layer_names(self), self.layers)
             for part in layer.cache_parts
         ]
+        #: What each state tensor holds before a first frame (the module's
+        #: ``cache_fill``), by name.
+        self.state_fill: Dict[str, float] = dict(
+            zip(names, (fill for layer in self.layers
+                        for fill in layer.module.cache_fill)))
         example = self._dry_run()
         #: Shape of each state tensor for one stream, by name, in the
         #: graph's input order.
@@ -224,16 +227,19 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
         return buffer.getvalue()
 
     def zero_state(self, num_streams: int) -> Dict[str, np.ndarray]:
-        """The state before a first frame: zeros (norms: ones) for B
-        streams.
+        """The state before a first frame, for B streams.
 
-        With ``fresh`` all True the graph ignores it (masked as the torch
-        runner masks a restarted stream); unit norms keep the masked cosine
-        finite.
+        Each tensor holds its module's ``cache_fill`` value (e.g. CMEM's
+        norms are ones). With ``fresh`` all True the graph ignores it
+        (masked as the torch runner masks a restarted stream); the values
+        only keep the masked arithmetic finite.
         """
         return {
-            name: (np.ones if name.endswith('.norm') else np.zeros)(
-                (num_streams, ) + shape, dtype=np.float32)
+            name:
+            np.full(
+                (num_streams, ) + shape,
+                self.state_fill[name],
+                dtype=np.float32)
             for name, shape in self.state_shapes.items()
         }
 

@@ -11,12 +11,14 @@ type name                 what                             paper
 ``ResNetIMG``             MMAction2 ResNet + CMEM/shift    Table 3
 ========================  ===============================  ==============
 
-OURS, not the paper's: ``causal=True`` on CMEM and AdaptiveShift, and
+OURS, not the paper's: ``causal=True`` on CMEM and AdaptiveShift, the
+protocol of a causal module that streams (:class:`StreamableModule`), and
 :class:`StreamingRecognizer` (frame-by-frame inference), docs/online.md.
 
 Temporal layers (the shift, the temporal conv, your own) are chosen by a
 registry config, ``temporal_cfg``: see :mod:`img_mmaction.models.temporal`.
 """
+from .causal import StreamableModule
 from .clim import CLIM
 from .cmem import CMEM
 from .pretrained import (PretrainedMismatchError, load_res2net_imagenet,
@@ -30,7 +32,7 @@ from .temporal import (SHIFT, AdaptiveShift, TemporalConv1d,
 __all__ = [
     'AdaptiveShift', 'CLIM', 'CMEM', 'IMGBottleneck', 'IMGResNetBottleneck',
     'PretrainedMismatchError', 'Res2NetIMG', 'ResNetIMG', 'SHIFT',
-    'StreamingLayer', 'StreamingRecognizer', 'TemporalConv1d',
-    'build_temporal_layer', 'causal_tsm_kernel', 'load_res2net_imagenet',
-    'map_res2net_key', 'tsm_kernel'
+    'StreamableModule', 'StreamingLayer', 'StreamingRecognizer',
+    'TemporalConv1d', 'build_temporal_layer', 'causal_tsm_kernel',
+    'load_res2net_imagenet', 'map_res2net_key', 'tsm_kernel'
 ]

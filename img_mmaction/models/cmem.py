@@ -1,6 +1,6 @@
 """CMEM: channel attention from short-range motion (paper Sec. 3.1)."""
 from __future__ import annotations
-from typing import NamedTuple, Optional, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmcv.cnn import build_conv_layer, build_norm_layer
 
+from .causal import StreamableModule
 from .checks import check_frames, check_stream_cache
 
 CMEM_INITS = ('random', 'identity')
@@ -30,7 +31,7 @@ class CMEMFrame(NamedTuple):
 
 
 @MODELS.register_module()
-class CMEM(nn.Module):
+class CMEM(StreamableModule):
     """Channel attention-based motion enhancement module (Eqs. 1-9, Fig. 3).
 
     For an input X of T frames per clip::
@@ -113,7 +114,7 @@ class CMEM(nn.Module):
                  norm_cfg: Optional[dict] = None,
                  init: str = 'random',
                  causal: bool = False) -> None:
-        super().__init__()
+        super().__init__(causal=causal)
         if init not in CMEM_INITS:
             raise ValueError(f'CMEM: init must be one of {CMEM_INITS}, got '
                              f'{init!r}')
@@ -130,7 +131,6 @@ class CMEM(nn.Module):
         self.beta = beta
         self.eps = eps
         self.init = init
-        self.causal = causal
         reduced = max(in_channels // reduction, 1)
         self.reduced_channels = reduced
         # Eq. 1: conv_prev, 1x1, C -> C/r
@@ -229,6 +229,20 @@ class CMEM(nn.Module):
             Output of the same shape.
         """
         return x * (1 + self.attention(x))
+
+    #: The cache: frame t-1's ``conv_trans`` output, its mean and norm.
+    cache_parts = CMEMFrame._fields
+    #: Before a first frame: zeros, and unit norms (the masked cosine of a
+    #: fresh stream stays finite).
+    cache_fill = (0.0, 0.0, 1.0)
+
+    def cache_tensors(self, cache: CMEMFrame) -> List[torch.Tensor]:
+        """The cache's ``y``, ``mean`` and ``norm`` (OURS)."""
+        return list(cache)
+
+    def cache_from_tensors(self, tensors: Sequence[torch.Tensor]) -> CMEMFrame:
+        """A :class:`CMEMFrame` from ``y``, ``mean`` and ``norm`` (OURS)."""
+        return CMEMFrame(*tensors)
 
     def stream_step(self,
                     x: torch.Tensor,

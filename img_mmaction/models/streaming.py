@@ -7,8 +7,10 @@ module looks back only, to frame t-1, so a new frame costs one 2D pass of
 the network plus a cache of the previous frame's small tensors per layer:
 
 * a causal CMEM caches its ``conv_trans`` output Y(t-1) ([B, C/r, H*W])
-  with its spatial mean and norm ([B, C/r] each), a :class:`CMEMFrame`;
-* a causal adaptive shift caches its input x(t-1) ([B, C, H, W]).
+  with its spatial mean and norm ([B, C/r] each), a ``CMEMFrame``;
+* a causal adaptive shift caches its input x(t-1) ([B, C, H, W]);
+* any other :class:`~img_mmaction.models.causal.StreamableModule` caches
+  what it says it needs: the runner calls only that protocol.
 
 :class:`StreamingRecognizer` runs a trained ``Recognizer2D`` that way for B
 streams at once. Its scores after frame t are the head applied to the
@@ -25,24 +27,21 @@ Example:
 from __future__ import annotations
 import copy
 import itertools
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Any, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 
+from .causal import StreamableModule
 from .clim import CLIM
-from .cmem import CMEM, CMEMFrame
 from .res2net_img import Res2NetIMG
 from .resnet_img import ResNetIMG
-from .temporal import AdaptiveShift
 
 #: Backbones that can stream (when every temporal module in them is causal).
 STREAMABLE_BACKBONES = (Res2NetIMG, ResNetIMG)
 #: Modules with a ``num_segments`` that regroup frames into clips only to
 #: check the batch: frame by frame they see clips of one frame.
 FRAMEWISE = (Res2NetIMG, ResNetIMG, CLIM)
-#: Modules with a causal form and a ``stream_step``.
-CAUSAL_MODULES = (CMEM, AdaptiveShift)
 #: Heads whose score is ``fc`` of the average of pooled frame features.
 STREAMABLE_HEADS = ('TSNHead', 'TSMHead')
 HOW_TO_BUILD = ("build the backbone with cmem_cfg=dict(causal=True) and "
@@ -50,11 +49,12 @@ HOW_TO_BUILD = ("build the backbone with cmem_cfg=dict(causal=True) and "
 
 
 class StreamingLayer(nn.Module):
-    """A causal CMEM or adaptive shift with its cache for B streams.
+    """A causal module with its cache for B streams.
 
     Args:
-        module: The causal module, whose ``stream_step`` computes one frame
-            from the cache of the previous one.
+        module: The causal module (a :class:`StreamableModule`, e.g. a
+            causal CMEM or adaptive shift), whose ``stream_step`` computes
+            one frame from the cache of the previous one.
 
     Shapes:
         Input and output: [B, C, H, W], frame t of each stream.
@@ -64,29 +64,25 @@ class StreamingLayer(nn.Module):
         super().__init__()
         self.module = module
         #: What ``stream_step`` returned for frame t-1; None: no frame yet.
-        self.cache: Optional[Union[torch.Tensor, CMEMFrame]] = None
+        self.cache: Optional[Any] = None
         #: Bool mask [B] of streams at their first frame, or None for none.
         self.fresh: Optional[torch.Tensor] = None
 
     @property
     def cache_parts(self) -> Tuple[str, ...]:
-        """Names of the cache's tensors, in order: a :class:`CMEMFrame`'s
-        fields for CMEM, ``('x',)`` (the previous input) for the shift."""
-        return CMEMFrame._fields if isinstance(self.module, CMEM) else ('x', )
+        """Names of the cache's tensors, in order (the module's)."""
+        return self.module.cache_parts
 
     def cache_tensors(self) -> List[torch.Tensor]:
         """The cache as tensors in :attr:`cache_parts` order; empty before
         the first frame."""
         if self.cache is None:
             return []
-        return list(self.cache) if isinstance(self.cache,
-                                              CMEMFrame) else [self.cache]
+        return self.module.cache_tensors(self.cache)
 
     def load_cache(self, tensors: Sequence[torch.Tensor]) -> None:
         """Sets the cache from tensors in :attr:`cache_parts` order."""
-        self.cache = (
-            CMEMFrame(
-                *tensors) if isinstance(self.module, CMEM) else tensors[0])
+        self.cache = self.module.cache_from_tensors(tensors)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Runs frame t and keeps what frame t+1 will need.
@@ -127,11 +123,16 @@ def streaming_problems(model: nn.Module) -> List[str]:
         problems.append(f'backbone: out_indices={backbone.out_indices}; the '
                         'head takes the output of one stage')
     for name, module in backbone.named_modules(prefix='backbone'):
-        if isinstance(module, CAUSAL_MODULES):
+        if isinstance(module, StreamableModule):
             if not module.causal:
                 problems.append(
                     f'{name}: {type(module).__name__} with causal=False '
                     f'looks at frame t+1; {HOW_TO_BUILD}')
+            elif module.weights_of_other_mode:
+                problems.append(
+                    f'{name}: {type(module).__name__} weights loaded from an '
+                    'offline (causal=False) checkpoint; load a checkpoint '
+                    'of the causal model')
         elif hasattr(module,
                      'num_segments') and not isinstance(module, FRAMEWISE):
             problems.append(
@@ -196,7 +197,7 @@ class StreamingRecognizer:
         self.layers: List[StreamingLayer] = []
         for parent in list(self.model.modules()):
             for name, child in list(parent.named_children()):
-                if isinstance(child, CAUSAL_MODULES):
+                if isinstance(child, StreamableModule):
                     layer = StreamingLayer(child)
                     setattr(parent, name, layer)
                     self.layers.append(layer)

@@ -2,6 +2,7 @@
 import subprocess
 import sys
 from pathlib import Path
+from typing import Tuple
 
 import numpy as np
 import pytest
@@ -12,8 +13,8 @@ import img_mmaction  # noqa: F401
 from img_mmaction import synthetic
 from img_mmaction.demo.attention import cmem_attention
 from img_mmaction.demo.infer import predict
-from img_mmaction.synthetic.motion_bench import footage_path
 from img_mmaction.testing import make_rawframe_dataset
+from img_mmaction.testing.footage import footage_path
 from img_mmaction.utils import config_path
 
 IMG_CONFIG = config_path(
@@ -89,13 +90,14 @@ def test_infer_on_a_folder_of_frames(demo_checkpoint: Path,
         predict(str(IMG_CONFIG), str(demo_checkpoint), str(tmp_path / 'no'))
 
 
-def run_infer(*args: str) -> subprocess.CompletedProcess:
+def run_infer(*args: str, cwd: Path = None) -> subprocess.CompletedProcess:
     return subprocess.run([
         sys.executable, '-W', 'ignore', '-m', 'img_mmaction.demo.infer', *args
     ],
                           capture_output=True,
                           text=True,
-                          timeout=300)
+                          timeout=300,
+                          cwd=cwd)
 
 
 def test_infer_uses_and_prints_the_pipeline_mim_test_uses(
@@ -135,10 +137,12 @@ def test_checkpoint_of_another_architecture_is_refused(tmp_path: Path) -> None:
     result = run_infer(str(tsn), str(path), str(_sample_video()))
     assert result.returncode == 1
     assert 'does not fit the model of the recipe' in result.stderr
-    assert 'backbone.layer1.0.cmem.conv_exp.weight: not in the model' in \
-        result.stderr
+    assert '28 tensor(s) not in the model:' in result.stderr
+    assert ('backbone.layer1.0.cmem.conv_exp.weight (checkpoint (24, 6, 1, 1))'
+            in result.stderr)
     assert ('cls_head.fc_cls.weight: checkpoint (5, 512) vs model (8, 512)'
             in result.stderr)
+    assert len(result.stderr.splitlines()) < 25  # a summary, not every key
     assert '1. ' not in result.stdout  # no prediction
 
 
@@ -192,3 +196,36 @@ def test_prepare_clip_uses_the_recipes_pipeline_and_normalisation(
     # [T, H, W, 3] -> [T, 3, H, W]
     raw = torch.from_numpy(frames).permute(0, 3, 1, 2).float()
     torch.testing.assert_close(inputs, (raw - mean) / std)
+
+
+def _three_class_recipe(tmp_path: Path) -> Tuple[Path, Path]:
+    """A leaf recipe of 3 classes over the demo recipe, and its weights."""
+    from mmaction.registry import MODELS
+    leaf = tmp_path / 'three_classes.py'
+    leaf.write_text(f"_base_ = ['{IMG_CONFIG}']\n"
+                    'model = dict(cls_head=dict(num_classes=3))\n')
+    path = tmp_path / 'three.pth'
+    model = MODELS.build(Config.fromfile(str(leaf)).model)
+    torch.save({'state_dict': model.state_dict()}, path)
+    return leaf, path
+
+
+def test_a_packaged_recipe_is_found_by_name_from_any_folder(
+        demo_checkpoint: Path, tmp_path: Path) -> None:
+    """As mim takes it: the recipe's file name, without a path."""
+    result = run_infer(
+        IMG_CONFIG.stem,
+        str(demo_checkpoint),
+        str(_sample_video()),
+        '--topk',
+        '2',
+        cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f'recipe: {IMG_CONFIG.resolve()}' in result.stdout
+    assert '2. ' in result.stdout
+
+
+def test_the_default_topk_fits_a_model_of_few_classes(tmp_path: Path) -> None:
+    leaf, weights = _three_class_recipe(tmp_path)
+    top = predict(str(leaf), str(weights), str(_sample_video()))
+    assert len(top) == 3

@@ -10,12 +10,12 @@ from mmengine.config import Config
 
 import img_mmaction  # noqa: F401
 from img_mmaction import synthetic
-from img_mmaction.demo.frame_pipeline import iter_frames
 from img_mmaction.demo.stream import main, stream
 from img_mmaction.models import StreamingRecognizer
-from img_mmaction.synthetic.motion_bench import footage_path
 from img_mmaction.testing import make_rawframe_dataset
+from img_mmaction.testing.footage import footage_path
 from img_mmaction.utils import config_path
+from img_mmaction.utils.frames import iter_frames
 
 ONLINE = config_path(
     'online/img-causal_res2net-tiny_1xb8-8x2x1-12e_motion-demo-rgb.py')
@@ -174,3 +174,55 @@ def test_stream_refuses_the_offline_model_and_bad_inputs(
         next(iter_frames(str(tmp_path / 'missing.mp4')))
     with pytest.raises(ValueError, match='cannot open camera 9'):
         next(iter_frames('9'))
+
+
+def _leaf(tmp_path: Path, name: str, text: str) -> Path:
+    leaf = tmp_path / name
+    leaf.write_text(f"_base_ = ['{ONLINE}']\n" + text)
+    return leaf
+
+
+def test_a_recipe_trained_on_spread_segments_is_refused(tmp_path: Path
+                                                        ) -> None:
+    """A causal model trained on 8 segments spread over each video has not
+    learnt consecutive frames: streaming it needs an explicit --stride."""
+    spread = ("sampling = dict(type='SampleFrames', clip_len=1, "
+              'frame_interval=1, num_clips=8)\n'
+              'train_dataloader = dict(dataset=dict(pipeline=['
+              "dict(type='DecordInit'), sampling, dict(type='DecordDecode'),"
+              "dict(type='RandomCrop', size=56),"
+              "dict(type='FormatShape', input_format='NCHW'),"
+              "dict(type='PackActionInputs')]))\n")
+    leaf = _leaf(tmp_path, 'spread.py', spread)
+    weights = save_untrained(leaf, tmp_path / 'spread.pth')
+    video = str(_sample_video())
+    with pytest.raises(
+            ValueError,
+            match=r'train_dataloader samples num_clips=8 segments of '
+            r'clip_len=1 spread over each video'):
+        stream(str(leaf), str(weights), video, max_frames=2, echo=False)
+    fed, _, _ = stream(
+        str(leaf), str(weights), video, stride=3, max_frames=4, echo=False)
+    assert fed == [0, 3]
+
+
+def test_recipe_by_name_and_the_default_topk_of_few_classes(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    leaf = _leaf(tmp_path, 'three.py',
+                 'model = dict(cls_head=dict(num_classes=2))\n')
+    weights = save_untrained(leaf, tmp_path / 'three.pth')
+    status = main([
+        str(leaf),
+        str(weights),
+        str(_sample_video()), '--max-frames', '2', '--timeline',
+        str(tmp_path / 't.png')
+    ])
+    assert status == 0, capsys.readouterr().err
+    first = [
+        line for line in capsys.readouterr().out.splitlines()
+        if line.startswith('frame')
+    ][0]
+    assert '2. ' in first and '3. ' not in first
+    fed, scores, _ = stream(
+        ONLINE.stem, None, str(_sample_video()), max_frames=2, echo=False)
+    assert scores.shape == (1, 8)

@@ -1,9 +1,11 @@
 """A user's own recipe: MMAction2's stock TSM recipe with the IMG backbone.
 
-The file is the one the README shows (configs/examples/); it is trained
-here with ``mim train mmaction`` on generated videos, shrunk only through
+The file is the one the README shows (configs/examples/), with the plugin
+base; it is trained and tested here with ``mim train img_mmaction`` and
+``mim test img_mmaction`` on generated videos, shrunk only through
 ``--cfg-options``, as a user would try it on a laptop.
 """
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import torch
 
 from img_mmaction.models import tsm_kernel
 from img_mmaction.testing import make_video_dataset
+from .mim_cli import MIM
 from .mim_cli import run_mim as mim
 
 pytestmark = pytest.mark.slow  # mim subprocesses
@@ -45,7 +48,7 @@ def test_stock_tsm_recipe_with_img_trains_through_mim(tmp_path: Path) -> None:
             f'{loader}.persistent_workers=False'
         ]
     out = mim([
-        'train', 'mmaction',
+        'train', 'img_mmaction',
         str(EXAMPLE), '--work-dir', 'work', '--cfg-options', *options
     ], tmp_path)
     # The stock recipe's own pieces are in use ...
@@ -57,3 +60,23 @@ def test_stock_tsm_recipe_with_img_trains_through_mim(tmp_path: Path) -> None:
     # (compat fix 7 puts them in its normal_weight group).
     kernel = state['backbone.layer2.0.clim.temporal.0.weight']
     assert not torch.equal(kernel, tsm_kernel(kernel.shape[0], 8))
+
+    # The plugin base makes --checkpoint strict: a checkpoint of another
+    # model is refused before a single prediction (stock MMAction2 would
+    # warn and test random weights).
+    other = tmp_path / 'other.pth'
+    torch.save({'state_dict': {
+        'backbone.conv1.weight': torch.zeros(1)
+    }}, other)
+    result = subprocess.run([
+        MIM, 'test', 'img_mmaction',
+        str(EXAMPLE), '--checkpoint',
+        str(other), '--work-dir', 'tested', '--cfg-options',
+        *[o for o in options if not o.startswith('train_cfg')]
+    ],
+                            cwd=tmp_path,
+                            capture_output=True,
+                            text=True,
+                            timeout=600)
+    assert result.returncode != 0
+    assert 'does not fit the model' in result.stdout + result.stderr

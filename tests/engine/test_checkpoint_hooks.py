@@ -39,10 +39,13 @@ def test_missing_unexpected_and_reshaped_tensors_are_all_listed(
                                                      {'state_dict': state})
     text = str(err.value)
     assert '3 tensor(s) differ' in text
-    assert 'backbone.conv1.bn.weight: missing in the checkpoint' in text
-    assert 'backbone.layer9.weight: not in the model' in text
-    assert 'cls_head.fc_cls.weight: checkpoint (7, 512) vs model (2, 512)' \
-        in text
+    assert ('1 tensor(s) missing in the checkpoint:\n'
+            '    backbone.conv1.bn.weight (model (') in text
+    assert ('1 tensor(s) not in the model:\n'
+            '    backbone.layer9.weight (checkpoint (2,))') in text
+    assert ('1 tensor(s) of another shape:\n'
+            '    cls_head.fc_cls.weight: checkpoint (7, 512) vs model (2, 512)'
+            ) in text
 
 
 def test_load_from_with_the_hook_fails_before_training(runner: Runner,
@@ -83,6 +86,6 @@ def test_testing_a_recipe_with_a_wrong_checkpoint_fails(tmp_path: Path
     runner = Runner.from_cfg(cfg)
     with pytest.raises(
             ValueError,
-            match=r'layer1\.0\.cmem\.conv_exp\.weight: '
-            r'missing in the checkpoint'):
+            match=r'tensor\(s\) missing in the checkpoint:\n'
+            r'(    .*\n)*    backbone\.layer1\.0\.cmem\.conv_exp\.bias'):
         runner.test()

@@ -43,7 +43,8 @@ def model_of(path: Path) -> torch.nn.Module:
 def test_recipe_parameters_are_each_in_the_group_the_policy_says(path: Path
                                                                  ) -> None:
     model, cfg = model_of(path)
-    model.train()  # partial BN freezes BN parameters in train mode
+    # As the runner does: the optimizer is built before model.train()
+    # applies partial BN.
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     assert cfg.optim_wrapper.constructor == 'IMGOptimWrapperConstructor'
     base_lr = cfg.optim_wrapper.optimizer.lr
@@ -135,3 +136,23 @@ def test_a_module_without_a_rule_is_named() -> None:
             r"\['alpha'\]"):
         policy_groups(model)
     assert IMGOptimWrapperConstructor  # registered under this name
+
+
+@pytest.mark.parametrize('optimizer,default', [('AdamW', 0.01), ('SGD', 0.0)])
+def test_without_weight_decay_the_optimizers_default_is_the_base(
+        optimizer: str, default: float) -> None:
+    """No weight_decay in the recipe: the optimizer's own default decays
+    the weights (AdamW's 0.01), and BN and biases still get none."""
+    model, _ = model_of(STHV1)
+    wrapper = build_optim_wrapper(
+        model,
+        dict(
+            optimizer=dict(type=optimizer, lr=0.01),
+            constructor='IMGOptimWrapperConstructor'))
+    decay = {
+        g['name']: g['weight_decay']
+        for g in wrapper.optimizer.param_groups
+    }
+    assert decay['normal_weight'] == pytest.approx(default)
+    assert decay['shift_weight'] == pytest.approx(default)
+    assert decay['bn'] == 0 and decay['fc_bias'] == 0

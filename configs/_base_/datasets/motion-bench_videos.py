@@ -1,4 +1,4 @@
-# The evidence benchmark's dataset (img_mmaction.synthetic.motion_bench: 8
+# The evidence benchmark's dataset (benchmarks.evidence.motion_bench: 8
 # classes over real footage, short- and long-range, 64x64 mp4s of 16
 # frames): the demo's pipelines, loaders and metrics (8 TSN segments of 56x56
 # crops, no flip) on another folder, evidence_output/data (the benchmark's

@@ -1,59 +1,15 @@
 """Checkpoints must fit the model: say exactly what does not, or refuse."""
 from __future__ import annotations
-from typing import Dict, Mapping, Optional, Sequence, Tuple
+from typing import Sequence
 
-import torch
 import torch.nn as nn
 from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-#: key -> (shape in the checkpoint or None, shape in the model or None)
-Mismatches = Dict[str, Tuple[Optional[tuple], Optional[tuple]]]
-
-
-def _strip_module(key: str) -> str:
-    return key[len('module.'):] if key.startswith('module.') else key
-
-
-def state_dict_mismatches(source: Mapping[str, torch.Tensor],
-                          target: Mapping[str, torch.Tensor]) -> Mismatches:
-    """Keys whose tensor is missing on one side or of another shape.
-
-    A ``module.`` prefix (a checkpoint saved from a DDP wrapper) is ignored;
-    BN ``num_batches_tracked`` counters, which old checkpoints lack, are not
-    reported.
-
-    Args:
-        source: The checkpoint's state dict.
-        target: The model's state dict.
-
-    Returns:
-        ``{key: (checkpoint shape or None, model shape or None)}``.
-    """
-    source = {_strip_module(k): v for k, v in source.items()}
-    differ: Mismatches = {}
-    for key in sorted(set(source) | set(target)):
-        if key.endswith('num_batches_tracked'):
-            continue
-        have = tuple(source[key].shape) if key in source else None
-        want = tuple(target[key].shape) if key in target else None
-        if have != want:
-            differ[key] = (have, want)
-    return differ
-
-
-def format_mismatches(differ: Mismatches) -> str:
-    """One line per key: missing, unexpected, or both shapes."""
-    lines = []
-    for key, (have, want) in differ.items():
-        if have is None:
-            lines.append(f'  {key}: missing in the checkpoint (model {want})')
-        elif want is None:
-            lines.append(f'  {key}: not in the model (checkpoint {have})')
-        else:
-            lines.append(f'  {key}: checkpoint {have} vs model {want}')
-    return '\n'.join(lines)
+from img_mmaction.utils.checkpoint import (format_mismatches,
+                                           state_dict_mismatches,
+                                           strip_module_prefix)
 
 
 def _model(runner) -> nn.Module:
@@ -103,7 +59,7 @@ class StrictCheckpointHook(Hook):
                 f'{len(others)} tensor(s) differ:\n'
                 f'{format_mismatches(others)}')
         for key in list(state):
-            if _strip_module(key) in differ:
+            if strip_module_prefix(key) in differ:
                 del state[key]
         runner.logger.info(
             'Fine-tuning: re-initialised only ' +

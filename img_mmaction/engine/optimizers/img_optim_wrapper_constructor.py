@@ -1,10 +1,11 @@
 """The training policy of TSM and TEA, for models with IMG's modules."""
 from __future__ import annotations
+import inspect
 from collections import OrderedDict
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Union
 
 import torch.nn as nn
-from mmaction.registry import OPTIM_WRAPPER_CONSTRUCTORS
+from mmaction.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIMIZERS
 from mmengine.logging import print_log
 from mmengine.optim import DefaultOptimWrapperConstructor
 from mmengine.utils.dl_utils.parrots_wrapper import _BatchNorm, _ConvNd
@@ -110,6 +111,24 @@ def policy_groups(model: nn.Module,
     return groups
 
 
+def default_weight_decay(optimizer_type: Union[str, type]) -> float:
+    """The ``weight_decay`` an optimizer takes when none is given.
+
+    Args:
+        optimizer_type: A registered optimizer's name or class.
+
+    Returns:
+        The default of its ``weight_decay`` argument; 0 when it has none.
+    """
+    optimizer = (
+        OPTIMIZERS.get(optimizer_type)
+        if isinstance(optimizer_type, str) else optimizer_type)
+    parameter = inspect.signature(optimizer).parameters.get('weight_decay')
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        return 0.0
+    return float(parameter.default)
+
+
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class IMGOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     """Parameter groups of the TSM/TEA training policy, IMG's modules too.
@@ -134,7 +153,13 @@ class IMGOptimWrapperConstructor(DefaultOptimWrapperConstructor):
       multiplies the policy of CMEM's weights (1, 1) and bias (2, 0).
 
     Parameters without ``requires_grad`` (frozen stages, partial BN) are in
-    no group: they are not optimised, as in TSM.
+    no group: they are not optimised, as in TSM. The runner builds the
+    optimizer before its first ``model.train()``, which is where backbones
+    freeze them, so the constructor applies the model's train mode first.
+
+    Without ``weight_decay`` in the optimizer config, the optimizer's own
+    default (e.g. AdamW's 0.01, SGD's 0) is the base that the policy
+    multiplies: BN and biases still get none.
     """
 
     def __init__(self,
@@ -167,14 +192,20 @@ class IMGOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             params: The list of param groups to extend.
             module: The model.
         """
+        # Frozen stages and partial BN set requires_grad=False in train():
+        # apply them (in the model's current mode) before grouping.
+        module.train(module.training)
         groups = policy_groups(module, self.fc_lr5)
+        base_wd = self.base_wd
+        if base_wd is None:
+            base_wd = default_weight_decay(self.optimizer_cfg['type'])
         lines = []
         for name, (lr_mult, decay_mult) in self.multipliers.items():
             members = groups[name]
             if not members:
                 continue
             lr = self.base_lr * lr_mult
-            weight_decay = (self.base_wd or 0) * decay_mult
+            weight_decay = base_wd * decay_mult
             params.append(
                 dict(
                     params=[p for _, p in members],

@@ -1,6 +1,6 @@
 """Adaptive shift: TSM's shift as a learnable temporal kernel (Sec. 3.2.1)."""
 from __future__ import annotations
-from typing import Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from torch.autograd.function import once_differentiable
 
+from ..causal import StreamableModule
 from ..checks import check_frames, check_stream_cache
 
 SHIFT_INITS = ('tsm', 'random', 'identity')
@@ -194,7 +195,7 @@ class _ShiftFunction(torch.autograd.Function):
 
 
 @MODELS.register_module()
-class AdaptiveShift(nn.Module):
+class AdaptiveShift(StreamableModule):
     """Learnable per-channel temporal kernel of size 3 (Eq. 13, Fig. 4).
 
     Eq. 13 writes TSM's shift (Eqs. 10-12) as a depthwise convolution over
@@ -256,7 +257,7 @@ class AdaptiveShift(nn.Module):
                  frozen: bool = False,
                  impl: str = 'sum',
                  causal: bool = False) -> None:
-        super().__init__()
+        super().__init__(causal=causal)
         if init not in SHIFT_INITS:
             raise ValueError(f'AdaptiveShift: init must be one of '
                              f'{SHIFT_INITS}, got {init!r}')
@@ -277,7 +278,6 @@ class AdaptiveShift(nn.Module):
         self.init = init
         self.frozen = frozen
         self.impl = impl
-        self.causal = causal
         # [C, 3]: weights of frames t-1, t, t+1 per channel (K of Eq. 13);
         # [C, 2]: weights of frames t-1, t when causal (OURS).
         self.weight = nn.Parameter(
@@ -374,6 +374,20 @@ class AdaptiveShift(nn.Module):
         return x_ss.view(num_clips, height, width, channels,
                          self.num_segments).permute(0, 4, 3, 1, 2).reshape(
                              num_frames, channels, height, width)
+
+    #: The cache: the input of frame t-1.
+    cache_parts = ('x', )
+    #: Before a first frame: zeros (the clip's padding).
+    cache_fill = (0.0, )
+
+    def cache_tensors(self, cache: torch.Tensor) -> List[torch.Tensor]:
+        """The cache, frame t-1's input, as one tensor (OURS)."""
+        return [cache]
+
+    def cache_from_tensors(self,
+                           tensors: Sequence[torch.Tensor]) -> torch.Tensor:
+        """The cache from its one tensor (OURS)."""
+        return tensors[0]
 
     def stream_step(self,
                     x: torch.Tensor,

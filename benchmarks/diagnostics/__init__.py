@@ -1,0 +1,2 @@
+"""Diagnostics of the stack: :mod:`.dist_exit` (the distributed exit
+abort)."""

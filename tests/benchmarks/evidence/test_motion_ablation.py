@@ -1,0 +1,178 @@
+"""The ablation benchmark: its recipes, its statistics, a quick real run."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mmengine.config import Config
+
+from benchmarks.evidence import motion_ablation as ma
+from img_mmaction.utils import config_path
+
+
+def _without_backbone(cfg: Config) -> dict:
+    data = cfg.to_dict()
+    data['model'].pop('backbone')
+    return data
+
+
+def test_variants_differ_from_img_only_in_the_backbone() -> None:
+    reference = Config.fromfile(str(config_path(
+        ma.VARIANTS[7].recipe)))  # Res2Net IMG
+    assert ma.variant_key(ma.VARIANTS[7]) == 'Res2Net IMG'
+    for variant in ma.VARIANTS:
+        cfg = Config.fromfile(str(config_path(variant.recipe)))
+        # The same data, budget, head and training policy for every row.
+        assert _without_backbone(cfg) == _without_backbone(reference)
+        backbone = cfg.model.backbone
+        assert backbone.get('scales',
+                            4) == (4 if variant.backbone == 'Res2Net' else 1)
+        temporal = backbone.get('temporal_cfg')
+        expected = {
+            'TSN': (False, None, None),
+            'TSM': (False, None, 'AdaptiveShift'),
+            '(2+1)D': (False, 'TemporalConv1d', None),
+            'shift-random': (False, 'AdaptiveShift', None),
+            'shift-freeze': (False, 'AdaptiveShift', None),
+            'shift-pret': (False, 'AdaptiveShift', None),
+            'CMEM': (True, None, None),
+            'IMG': (True, 'AdaptiveShift', None),
+        }[variant.name]
+        actual = (backbone.with_cmem, temporal
+                  and temporal['type'], backbone.get('input_temporal_cfg')
+                  and backbone.input_temporal_cfg['type'])
+        assert actual == expected, variant
+        if variant.name == 'TSM':
+            assert backbone.input_temporal_cfg['frozen'] is True
+        if variant.name.startswith('shift-'):
+            kind = variant.name.split('-')[1]
+            assert temporal.get(
+                'init', 'tsm') == ('random' if kind == 'random' else 'tsm')
+            assert temporal.get('frozen', False) == (kind == 'freeze')
+
+
+def test_group_accuracies_on_literal_predictions() -> None:
+    labels = np.array([0, 0, 1, 2, 3, 4, 5, 6, 7, 7])
+    predictions = np.array([0, 1, 1, 3, 3, 5, 5, 7, 7, 4])
+    result = ma.group_accuracies(predictions, labels)
+    assert result['per_class'] == [0.5, 1, 0, 1, 0, 1, 0, 0.5]
+    assert result['short'] == pytest.approx((0.5 + 1 + 0 + 1) / 4)
+    assert result['long'] == pytest.approx((0 + 1 + 0 + 0.5) / 4)
+    # Only the last clip (7 -> 4) leaves its family.
+    assert result['family'] == pytest.approx(0.9)
+
+
+def _record(variant: str, seed: int, top1: float) -> dict:
+    return dict(
+        variant=variant,
+        seed=seed,
+        top1=top1,
+        mean_class=top1,
+        short=top1,
+        long=top1,
+        family=1.0,
+        per_class=[top1] * 7 + [1.0])
+
+
+def test_summary_and_the_seed_spread() -> None:
+    runs = [
+        _record('Res2Net TSM', s, v) for s, v in enumerate((0.5, 0.6, 0.7))
+    ] + [
+        _record('Res2Net IMG', s, v) for s, v in enumerate((0.72, 0.81, 0.9))
+    ]
+    runs += [
+        _record('Res2Net TSN', s, v) for s, v in enumerate((0.6, 0.65, 0.7))
+    ]
+    summary = ma.summarise(runs, ['Res2Net TSN', 'Res2Net TSM', 'Res2Net IMG'])
+    assert summary['Res2Net TSM']['top1']['mean'] == pytest.approx(0.6)
+    assert summary['Res2Net TSM']['top1']['std'] == pytest.approx(0.1)
+    assert summary['Res2Net TSM']['per_class'] == pytest.approx([0.6] * 7 +
+                                                                [1.0])
+    table = ma.format_per_class(summary)
+    assert '| 0 slide right | short | 0.65 | 0.60 | 0.81 |' in table
+    rows = {(r['lower'], r['higher']): r for r in ma.compare(summary)}
+    tsm_img = rows[('Res2Net TSM', 'Res2Net IMG')]
+    assert tsm_img['diff'] == pytest.approx(0.21)
+    assert tsm_img['holds'] and tsm_img['separated']
+    se = np.sqrt(0.1**2 / 3 + np.var([0.72, 0.81, 0.9], ddof=1) / 3)
+    assert tsm_img['t'] == pytest.approx(0.21 / se)
+    tsn_tsm = rows[('Res2Net TSN', 'Res2Net TSM')]
+    assert tsn_tsm['diff'] == pytest.approx(-0.05)
+    assert not tsn_tsm['holds'] and not tsn_tsm['separated']
+    table = ma.format_comparisons(ma.compare(summary))
+    assert '| Res2Net TSM < Res2Net IMG | +0.210 | yes | yes |' in table
+
+
+def test_options_and_errors() -> None:
+    assert [ma.variant_key(v) for v in ma.select_variants(['IMG'])
+            ] == ['Res2Net IMG', 'ResNet IMG']
+    with pytest.raises(ValueError, match="no variant 'TEA'"):
+        ma.select_variants(['TEA'])
+    assert ma.budget_options(5) == [
+        'train_cfg.max_epochs=5', 'train_cfg.val_interval=5',
+        'param_scheduler.1.T_max=5', 'param_scheduler.1.end=5'
+    ]
+    cfg = Config.fromfile(str(config_path(ma.VARIANTS[0].recipe)))
+    cfg.merge_from_dict(
+        dict(o.split('=') for o in ma.budget_options(5)), allow_list_keys=True)
+    assert str(cfg.param_scheduler[1]['T_max']) == '5'
+    assert str(cfg.param_scheduler[1]['end']) == '5'
+
+
+@pytest.mark.slow  # mim subprocesses
+def test_quick_mode_trains_and_tests_through_mim(tmp_path: Path) -> None:
+    result = subprocess.run([
+        sys.executable, '-W', 'ignore', '-m',
+        'benchmarks.evidence.motion_ablation', '--quick', '--out',
+        str(tmp_path)
+    ],
+                            capture_output=True,
+                            text=True,
+                            timeout=600)
+    output = result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.returncode == 0, output
+    results = json.loads((tmp_path / 'reference' / 'results.json').read_text())
+    assert [r['variant']
+            for r in results['runs']] == ['Res2Net TSN', 'Res2Net IMG']
+    assert results['budget']['epochs'] == 1
+    assert results['budget']['test_clips'] == 8
+    assert results['order_blind_ceiling'] == 3 / 8
+    for run in results['runs']:
+        assert 0 <= run['top1'] <= 1 and len(run['per_class']) == 8
+        work = tmp_path / 'work' / 'reference' / ma.slug(
+            run['variant']) / 'seed0'
+        assert 'randomness.seed=0' in (work / 'train.log').read_text()
+    assert (tmp_path / 'reference' / 'evidence.png').stat().st_size > 1000
+    assert 'Order-blind ceiling (TSN): 0.375' in result.stdout
+
+
+def test_runs_span_counts_from_first_start_to_last_finish() -> None:
+    runs = [
+        dict(finished='2026-01-01T00:10:00+00:00', train_s=500, test_s=100),
+        dict(finished='2026-01-01T00:12:00+00:00', train_s=100, test_s=20),
+    ]
+    # The first run started at 00:00:00, the last finished at 00:12:00.
+    assert ma.runs_span(runs) == 720
+
+
+def test_budget_reads_the_recipe_with_every_extra_option(tmp_path: Path
+                                                         ) -> None:
+    """The reported budget is the one the runs train with: the recipe with
+    the extra ``--cfg-options`` merged in, not only its epochs."""
+    from benchmarks.evidence import motion_bench
+    data = motion_bench.generate_bench(
+        tmp_path / 'data', videos_per_class=1, val_per_class=1)
+    recipe = ma.VARIANTS[7].recipe  # Res2Net IMG
+    plain = ma.budget(recipe, data, [])
+    cfg = Config.fromfile(str(config_path(recipe)))
+    assert plain['epochs'] == cfg.train_cfg.max_epochs
+    assert plain['batch_size'] == cfg.train_dataloader.batch_size
+    assert (plain['train_clips'], plain['test_clips']) == (8, 8)
+    changed = ma.budget(
+        recipe, data,
+        ma.budget_options(3) +
+        ['train_dataloader.batch_size=4', 'optim_wrapper.optimizer.lr=0.5'])
+    assert changed['epochs'] == 3 and changed['batch_size'] == 4
+    assert changed['optimizer']['lr'] == 0.5

@@ -1,0 +1,64 @@
+"""benchmarks/gpu/check.sh end to end in its CPU fallback (pip, subprocess)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .test_device_wheels import make_wheel
+
+pytestmark = pytest.mark.slow  # pip and the benchmark in subprocesses
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def test_check_installs_the_wheels_and_writes_its_report(tmp_path: Path
+                                                         ) -> None:
+    """A hand-made wheel stands for the carried ones (no registry here):
+    pip installs it into a temporary path that comes first on the path;
+    this environment has the rest."""
+    wheels = tmp_path / 'wheels'
+    make_wheel(
+        wheels,
+        'carried_probe',
+        '1.0',
+        modules={'carried_probe.py': 'HERE = 1\n'})
+    out = tmp_path / 'out'
+    env = dict(
+        os.environ, OUT=str(out), WHEELS=str(wheels), PYTHON=sys.executable)
+    result = subprocess.run(['bash', 'benchmarks/gpu/check.sh', '--cpu'],
+                            cwd=REPO,
+                            env=env,
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT,
+                            text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert 'installed 1 wheels into' in (out / 'install.log').read_text()
+    report = json.loads((out / 'gpu_check.json').read_text())
+    assert report['mode'] == 'cpu-fallback'
+    assert report['site'] and not Path(report['site']).exists()  # removed
+    tests = report['stages']['cuda_tests']
+    assert tests['status'] == 'ok' and tests['counts']['passed'] == 0
+    assert tests['counts']['skipped'] > 30
+    assert set(tests['skip_reasons']) == {'needs a CUDA device'}
+    bench = report['stages']['benchmark_amp']
+    assert bench['status'] == 'ok'
+    assert list(
+        bench['report']['results']) == ['IMG-Res2Net50', 'TSM-R50', 'TSN-R50']
+    assert 'targets' not in bench  # CPU figures are no GPU verdicts
+    log = (out / 'gpu_check.log').read_text()
+    assert '# done: {"cuda_tests": "ok", "benchmark_amp": "ok"}' in log
+
+
+def test_check_without_wheels_says_how_to_get_them(tmp_path: Path) -> None:
+    env = dict(os.environ, OUT=str(tmp_path / 'out'), WHEELS=str(tmp_path))
+    result = subprocess.run(['bash', 'benchmarks/gpu/check.sh'],
+                            cwd=REPO,
+                            env=env,
+                            stderr=subprocess.PIPE,
+                            text=True)
+    assert result.returncode == 2
+    assert 'benchmarks.gpu.device_wheels' in result.stderr

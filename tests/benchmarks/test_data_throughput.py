@@ -1,0 +1,37 @@
+"""benchmarks.data_throughput: the recipes' pipelines give full clips."""
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import data_throughput as data_throughput
+
+
+def test_data_pipelines_give_full_clips(capsys: pytest.CaptureFixture,
+                                        tmp_path: Path) -> None:
+    bench = tmp_path / 'bench.json'
+    bench.write_text(
+        json.dumps(
+            dict(
+                args=dict(batch=1),
+                results={'IMG-Res2Net50': dict(train_step_s=2.0)})))
+    data_throughput.main([
+        '--clips', '2', '--videos', '2', '--frames', '10', '--bench-json',
+        str(bench)
+    ])
+    out = capsys.readouterr().out
+    assert 'rawframes (SthV1 train pipeline) |' in out
+    assert 'video, decord (UCF101 train pipeline) |' in out
+    assert '| IMG-Res2Net50 | 0.50 |' in out
+
+
+def test_data_pipeline_rejects_a_wrong_clip_shape(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root, ann = data_throughput.make_video_dataset(
+        tmp_path, num_videos=1, num_frames=10, size=240)
+    config, key = data_throughput.RECIPES[
+        'video, decord (UCF101 train pipeline)']
+    # The recipe crops 224: a clip of another size must be reported.
+    monkeypatch.setattr(data_throughput, 'CROP', 200)
+    with pytest.raises(ValueError, match=r'came out as \(8, 3, 224'):
+        data_throughput.clips_per_second(config, key, root, ann, 0, 1)

@@ -1,0 +1,91 @@
+"""benchmarks.speed: FLOPs, params, timings and memory of IMG, TSM, TSN."""
+import json
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn as nn
+
+from benchmarks import speed as benchmark
+
+#: ResNet-50 without its fc (torchvision's 25,557,032 minus 2048*1000+1000)
+#: plus a 174-class fc.
+TSM_R50_PARAMS = 23_508_032 + 2048 * 174 + 174
+
+
+def test_saved_activation_bytes_counts_each_storage_once_without_weights(
+) -> None:
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2))
+    x = torch.randn(5, 8)
+    # Saved: x by the first linear (5*8 floats), the ReLU output by ReLU
+    # and by the second linear (the same storage, 5*16 floats); the
+    # weights are parameters and do not count.
+    got = benchmark.saved_activation_bytes(lambda: model(x).sum().backward(),
+                                           model)
+    assert got == (5 * 8 + 5 * 16) * 4
+
+
+def test_benchmark_table_and_json(tmp_path: Path,
+                                  capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / 'bench.json'
+    benchmark.main([
+        '--size', '32', '--batch', '2', '--infer-batch', '1', '--warmup', '0',
+        '--repeats', '1', '--json',
+        str(out)
+    ])
+    report = json.loads(out.read_text())
+    results = report['results']
+    assert list(results) == ['IMG-Res2Net50', 'TSM-R50', 'TSN-R50']
+    tsm, tsn, img = (
+        results[k] for k in ('TSM-R50', 'TSN-R50', 'IMG-Res2Net50'))
+    assert round(tsm['mparams'] * 1e6) == TSM_R50_PARAMS
+    # The shift has no parameters and no multiply-adds.
+    assert tsn['mparams'] == tsm['mparams']
+    assert tsn['gflops'] == tsm['gflops']
+    assert img['gflops'] > tsm['gflops']
+    assert tsm['forward_vs_tsm'] == tsm['train_vs_tsm'] == 1.0
+    assert img['forward_vs_tsm'] == pytest.approx(img['forward_s'] /
+                                                  tsm['forward_s'])
+    for row in results.values():
+        assert row['forward_batch'] == 1 and row['train_batch'] == 2
+        assert row['train_clips_per_s'] == pytest.approx(2 /
+                                                         row['train_step_s'])
+    # TSM keeps its shifted copies for backward; TSN does not shift.
+    assert tsm['saved_act_mib'] > tsn['saved_act_mib'] > 0
+    assert report['environment']['torch'] == torch.__version__
+    assert report['environment']['device'] == 'cpu'
+    printed = capsys.readouterr().out
+    assert printed.count('\n| ') == 4  # header + 3 models
+    assert 'train 2x8x3x32x32, forward 1x8x3x32x32' in printed
+
+
+def test_top_ops_lists_the_operators_of_a_call() -> None:
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU())
+    table = benchmark.top_ops(lambda: model(torch.randn(4, 8)), rows=20)
+    assert 'Self CPU' in table
+    assert 'aten::addmm' in table and 'aten::relu' in table
+
+
+def test_benchmark_keeps_each_model_in_its_own_layout() -> None:
+    from mmaction.registry import MODELS
+    img = MODELS.build(benchmark.res2net_img(8))
+    tsm = MODELS.build(benchmark.tsm_r50(8))
+
+    def layouts(model: nn.Module) -> set:
+        # Kernels wider than 1x1, whose two layouts differ.
+        return {
+            p.is_contiguous(memory_format=torch.channels_last)
+            for p in model.parameters() if p.dim() == 4 and p.shape[-1] > 1
+        }
+
+    cpu = torch.device('cpu')
+    assert layouts(benchmark.place(img, cpu, False)) == {True}
+    assert layouts(benchmark.place(tsm, cpu, False)) == {False}
+    assert layouts(benchmark.place(tsm, cpu, True)) == {True}
+
+
+def test_benchmark_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match='--repeats must be >= 1'):
+        benchmark.main(['--repeats', '0'])
+    with pytest.raises(ValueError, match='--infer-batch must be >= 1'):
+        benchmark.main(['--infer-batch', '0'])
