@@ -145,6 +145,12 @@ def test_two_node_ranks_train_and_only_rank_0_saves(nodes: Dict[str, Path],
     assert checkpoints == [
         nodes['node0'] / 'work_dirs' / 'run' / 'epoch_1.pth'
     ]
+    # Rank 1 writes no log, config dump or checkpoint of its own.
+    written = nodes['node1'] / 'work_dirs'
+    assert written.is_dir()  # it ran there
+    assert [p for p in written.rglob('*') if p.is_file()] == []
+    assert (nodes['node0'] / 'work_dirs' / 'run' /
+            'tsm_tiny_video.py').is_file()
 
 
 def test_two_process_test_of_the_checkpoint_counts_every_sample_once(
