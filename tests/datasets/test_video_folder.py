@@ -136,6 +136,11 @@ def test_build_writes_lists_label_map_and_tiny_recipe(tmp_path: Path) -> None:
         (out / 'val.txt').resolve())
     assert cfg.test_dataloader.dataset.ann_file == str(
         (out / 'val.txt').resolve())
+    from mmaction.registry import DATASETS
+    for loader in ('train_dataloader', 'val_dataloader'):
+        dataset = DATASETS.build(cfg[loader].dataset)
+        assert len(dataset) == (9 if loader == 'train_dataloader' else 3)
+        assert dataset[0]['inputs'].shape == (8, 3, 56, 56), loader
 
 
 def test_hidden_files_are_ignored_and_suffixes_any_case(tmp_path: Path
@@ -155,7 +160,7 @@ def test_hidden_files_are_ignored_and_suffixes_any_case(tmp_path: Path
 def test_res2net50_recipe_loads_the_imagenet_file_strictly(tmp_path: Path
                                                            ) -> None:
     import torch
-    from mmaction.registry import MODELS
+    from mmaction.registry import DATASETS, MODELS
     from mmaction.structures import ActionDataSample
     torch.manual_seed(0)
     reference = Res2Net()  # the official file's layout and key names
@@ -180,6 +185,10 @@ def test_res2net50_recipe_loads_the_imagenet_file_strictly(tmp_path: Path
         scores = model.test_step(
             dict(inputs=[clip[0]], data_samples=[ActionDataSample()]))
     assert scores[0].pred_score.shape == (2, )
+    # The pipelines decode the real videos into 8 frames of 224 x 224.
+    for loader in ('train_dataloader', 'val_dataloader'):
+        dataset = DATASETS.build(cfg[loader].dataset)
+        assert dataset[0]['inputs'].shape == (8, 3, 224, 224), loader
 
 
 # ---------------------------------------------------------- the refusals
