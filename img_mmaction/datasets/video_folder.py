@@ -299,10 +299,8 @@ def write_recipe(path: os.PathLike,
     Returns:
         ``path``.
     """
-    from ..utils import config_path
-
     def base(relative: str) -> str:
-        return str(config_path(f'_base_/{relative}'))
+        return f'img_mmaction::_base_/{relative}'
 
     if backbone == 'res2net-tiny':
         bases = [
@@ -333,11 +331,11 @@ def write_recipe(path: os.PathLike,
                       'keep_ratio=False),')
     head = ''.join(f'# {line}\n' for line in note.splitlines())
     text = f"""{head}#
-# Bases: the plugin's own files, by absolute path (under
-# {Path(bases[0]).parents[1]}): the model, the schedule and the IMG
-# runtime, which is MMAction2's default runtime plus the plugin base
-# _base_/img_plugin.py (custom_imports, RobustRunner, StrictCheckpointHook,
-# BrokenSampleHook, EpochSeedHook).
+# Bases: the plugin's packaged recipes, by their img_mmaction:: scope (run
+# this recipe with mim train img_mmaction, whose train.py imports the plugin
+# first): the model, the schedule and the IMG runtime, which is MMAction2's
+# default runtime plus the plugin base _base_/img_plugin.py (custom_imports,
+# RobustRunner, StrictCheckpointHook, BrokenSampleHook, EpochSeedHook).
 # No horizontal flip: it would change classes such as "move left". Add
 # dict(type='Flip', flip_ratio=0.5) to train_pipeline after the crop if
 # mirroring keeps every class.
@@ -560,9 +558,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                  result.recipe):
         print(f'wrote {path}')
     work = f'work_dirs/{result.recipe.stem}'
-    print(f'train it: mim train mmaction {result.recipe} --work-dir '
+    print(f'train it: mim train img_mmaction {result.recipe} --work-dir '
           f'{work}')
-    print(f'test it:  mim test mmaction {result.recipe} --checkpoint '
+    print(f'test it:  mim test img_mmaction {result.recipe} --checkpoint '
           f'{work}/epoch_{EPOCHS[args.backbone]}.pth')
     return 0
 

@@ -378,7 +378,7 @@ def test_command_line_writes_and_prints_the_next_commands(
     assert 'classes: 2 (a, b)' in printed
     assert 'train: 3 videos, val: 2 videos' in printed
     recipe = out / 'img_res2net-tiny_clips.py'
-    assert f'mim train mmaction {recipe}' in printed
+    assert f'mim train img_mmaction {recipe}' in printed
     assert 'epoch_12.pth' in printed
     train, val = stratified_split(scan_video_folder(root), 0.3, 5)
     assert (out / 'val.txt').read_text() == ''.join(f'{p} {label}\n'
