@@ -28,8 +28,9 @@ $(STAMP): setup.py requirements.txt requirements/*.txt
 
 install: $(STAMP)
 
+# DEMO_ARGS passes options to the demo, e.g. DEMO_ARGS="--epochs 1".
 demo: $(STAMP)
-	$(PY) -m img_mmaction.demo.run
+	$(PY) -m img_mmaction.demo.run $(DEMO_ARGS)
 
 # MMAction2's lint settings (setup.cfg): flake8, isort, yapf.
 LINT_PATHS := img_mmaction benchmarks tests tools configs setup.py

@@ -1,0 +1,161 @@
+"""The fenced blocks of the project's pages and the markers that say how each
+is tested.
+
+Every fenced block of README.md, projects_readme.md and docs/ (notes
+included) has a marker on the line before its opening fence::
+
+    <!-- test: KIND[; OPTION]... -->
+
+KIND says what the harness (``tests/docs/test_doc_blocks.py``) does:
+
+==============  ==========================================================
+``run``         runs the block's commands with bash, as written, in the
+                page's workspace (after the declared replacements)
+``python``      runs the block as a Python script there
+``recipe F``    writes the block (a config) to file ``F`` there, for the
+                commands after it
+``one-step``    commands that need GPUs or a real dataset: each ``mim
+                train`` / ``mim test`` / ``torchrun`` line builds its recipe
+                and runs one training step or one test batch on the CPU on
+                generated data (:mod:`tests.docs.one_step`)
+``venv``        install commands, run in a fresh venv by the test the
+                marker names (``tests/e2e/test_install.py``)
+``output``      shows output or a file; nothing to run
+``suite``       this test suite itself (``make test``), which CI runs
+==============  ==========================================================
+
+OPTIONs: ``replace "A" with "B"`` (literal; as many as needed) and
+``cwd repo`` (run in the clone instead of the workspace). Replacements may
+use the harness's variables, exported to every command: ``$WORK`` (the
+page's workspace), ``$REPO`` (the clone), ``$VENV`` (this venv), ``$VIDEO``
+(a real mp4), ``$TORCH_VERSION`` and, for ``venv`` blocks, ``$WHEEL``.
+"""
+from __future__ import annotations
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Tuple
+
+REPO = Path(__file__).resolve().parents[2]
+KINDS = ('run', 'python', 'recipe', 'one-step', 'venv', 'output', 'suite')
+MARKER = re.compile(r'^<!-- test: (.*) -->$')
+REPLACE = re.compile(r'^replace "(.*)" with "(.*)"$')
+
+
+def pages() -> List[Path]:
+    """Every page whose blocks are tested."""
+    return [
+        REPO / 'README.md', REPO / 'projects_readme.md', *sorted(
+            (REPO / 'docs').rglob('*.md'))
+    ]
+
+
+@dataclass
+class Block:
+    """A fenced block with its marker.
+
+    Attributes:
+        page: The page.
+        line: Line of the opening fence (1-based).
+        language: The fence's info string (``bash``, ``python``, ...).
+        text: The block's content.
+        kind: The marker's KIND, or None when unmarked.
+        argument: The KIND's argument (the file of ``recipe``, the test of
+            ``venv``), or ''.
+        replacements: (old, new) pairs, in order.
+        in_repo: Whether it runs in the clone (``cwd repo``).
+    """
+
+    page: Path
+    line: int
+    language: str
+    text: str
+    kind: str = None
+    argument: str = ''
+    replacements: Tuple[Tuple[str, str], ...] = ()
+    in_repo: bool = False
+
+    @property
+    def where(self) -> str:
+        """``page:line``, for messages."""
+        return f'{self.page.relative_to(REPO)}:{self.line}'
+
+    def command_text(self) -> str:
+        """The text with the replacements applied, in order.
+
+        Raises:
+            ValueError: A replacement's old text is not in the block.
+        """
+        text = self.text
+        for old, new in self.replacements:
+            if old not in text:
+                raise ValueError(f'{self.where}: replace "{old}": not in the '
+                                 'block')
+            text = text.replace(old, new)
+        return text
+
+    def commands(self) -> List[str]:
+        """The command lines (continuations joined, comments dropped)."""
+        lines = self.command_text().replace('\\\n', ' ').splitlines()
+        return [
+            line.strip() for line in lines
+            if line.strip() and not line.strip().startswith('#')
+        ]
+
+
+def _parse_marker(block: Block, marker: str) -> None:
+    parts = [part.strip() for part in marker.split(';')]
+    head = parts[0].split(None, 1)
+    block.kind = head[0]
+    block.argument = head[1] if len(head) > 1 else ''
+    if block.kind not in KINDS:
+        raise ValueError(f'{block.where}: unknown test kind {block.kind!r}; '
+                         f'one of {KINDS}')
+    replacements = []
+    for option in parts[1:]:
+        match = REPLACE.match(option)
+        if match:
+            replacements.append(match.groups())
+        elif option == 'cwd repo':
+            block.in_repo = True
+        else:
+            raise ValueError(f'{block.where}: unknown option {option!r}')
+    block.replacements = tuple(replacements)
+
+
+def read_blocks(page: Path) -> List[Block]:
+    """The fenced blocks of ``page``, each with its marker, in order.
+
+    Raises:
+        ValueError: A marker names an unknown kind or option.
+    """
+    lines = page.read_text().splitlines()
+    blocks: List[Block] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.startswith('```'):
+            end = index + 1
+            while lines[end].strip() != '```':
+                end += 1
+            block = Block(page, index + 1, line[3:].strip(),
+                          '\n'.join(lines[index + 1:end]) + '\n')
+            match = MARKER.match(lines[index - 1]) if index else None
+            if match:
+                _parse_marker(block, match.group(1))
+            blocks.append(block)
+            index = end + 1
+        else:
+            index += 1
+    return blocks
+
+
+def all_blocks() -> List[Block]:
+    """The blocks of every page."""
+    return [block for page in pages() for block in read_blocks(page)]
+
+
+def split(command: str) -> List[str]:
+    """A command line as its words."""
+    return shlex.split(command)
