@@ -58,11 +58,14 @@ def model_configs(num_segments: int) -> Dict[str, dict]:
     return configs
 
 
-def measure(shape: Sequence[int]) -> Dict[str, Dict[str, float]]:
-    """Measures every model of :func:`model_configs` on one clip.
+def measure(shape: Sequence[int],
+            only: Sequence[str] = ()) -> Dict[str, Dict[str, float]]:
+    """Measures the models of :func:`model_configs` on one clip.
 
     Args:
         shape: One clip, (T, C, H, W); T is also ``num_segments``.
+        only: Measure only the models whose name contains one of these;
+            empty: all. Defaults to ().
 
     Returns:
         ``{name: {'gflops': ..., 'mparams': ...}}``.
@@ -70,6 +73,8 @@ def measure(shape: Sequence[int]) -> Dict[str, Dict[str, float]]:
     register_all_modules()
     results = {}
     for name, cfg in model_configs(shape[0]).items():
+        if only and not any(part in name for part in only):
+            continue
         model = MODELS.build(cfg).eval()
         with torch.no_grad():
             info = get_model_complexity_info(
@@ -115,9 +120,14 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         nargs=4,
         default=(8, 3, 224, 224),
         metavar=('T', 'C', 'H', 'W'))
+    parser.add_argument(
+        '--models',
+        nargs='+',
+        default=(),
+        help='only the models whose name contains one of these')
     parser.add_argument('--json', default=None, help='also write JSON here')
     args = parser.parse_args(argv)
-    results = measure(args.shape)
+    results = measure(args.shape, args.models)
     print(format_table(results))
     if args.json:
         with open(args.json, 'w') as handle:

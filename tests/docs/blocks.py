@@ -20,6 +20,9 @@ KIND says what the harness (``tests/docs/test_doc_blocks.py``) does:
                 generated data (:mod:`tests.docs.one_step`)
 ``venv``        install commands, run in a fresh venv by the test the
                 marker names (``tests/e2e/test_install.py``)
+``by T``        commands that the test file ``T`` runs (e.g. two node ranks
+                at once), reading them from the page with the replacements
+                declared here
 ``output``      shows output or a file; nothing to run
 ``suite``       this test suite itself (``make test``), which CI runs
 ==============  ==========================================================
@@ -28,17 +31,20 @@ OPTIONs: ``replace "A" with "B"`` (literal; as many as needed) and
 ``cwd repo`` (run in the clone instead of the workspace). Replacements may
 use the harness's variables, exported to every command: ``$WORK`` (the
 page's workspace), ``$REPO`` (the clone), ``$VENV`` (this venv), ``$VIDEO``
-(a real mp4), ``$TORCH_VERSION`` and, for ``venv`` blocks, ``$WHEEL``.
+(a real mp4), ``$TORCH_VERSION``, ``$TINY_TSM_CONFIG`` (the tiny TSM recipe
+of :mod:`img_mmaction.testing`, whose data the workspace holds) and, where a
+test runs the block, what that test sets (``$WHEEL``, ``$PORT``).
 """
 from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
-KINDS = ('run', 'python', 'recipe', 'one-step', 'venv', 'output', 'suite')
+KINDS = ('run', 'python', 'recipe', 'one-step', 'venv', 'by', 'output',
+         'suite')
 MARKER = re.compile(r'^<!-- test: (.*) -->$')
 REPLACE = re.compile(r'^replace "(.*)" with "(.*)"$')
 
@@ -159,3 +165,16 @@ def all_blocks() -> List[Block]:
 def split(command: str) -> List[str]:
     """A command line as its words."""
     return shlex.split(command)
+
+
+def expand(command: str, env: Dict[str, str]) -> str:
+    """``$NAME`` replaced by ``env[NAME]`` (as bash would)."""
+    return re.sub(r'\$([A-Z_][A-Z0-9_]*)', lambda m: env[m.group(1)], command)
+
+
+def blocks_run_by(test: str) -> List[Block]:
+    """The blocks of every page that the test file ``test`` runs."""
+    return [
+        block for block in all_blocks()
+        if block.kind == 'by' and block.argument == test
+    ]

@@ -90,7 +90,9 @@ def data_options(cfg: Config, data: TinyData) -> List[str]:
             if start != 1:
                 raise ValueError(f'{loader}: start_index={start}; the tiny '
                                  'frames are numbered from 1')
-            folder, ann = data.rawframes(dataset.get('filename_tmpl'))
+            # RawframeDataset's default template
+            template = dataset.get('filename_tmpl', 'img_{:05}.jpg')
+            folder, ann = data.rawframes(template)
             options.append(f'{prefix}.data_prefix.img={folder}')
         else:
             folder, ann = data.videos()

@@ -8,7 +8,9 @@ checkpoint); a one-step command already run for an earlier page is not run
 again. The workspace holds, before the first block: the Res2Net-50 ImageNet
 weights file the recipes name (``checkpoints/res2net50_26w_4s-06e79181.pth``,
 the official layout with random values: the real file cannot be downloaded
-here) and the tiny datasets of :mod:`tests.docs.one_step`.
+here), tiny stand-ins of SthV1 and UCF101 in their owners' layouts under
+``data/`` (:mod:`tests.docs.datasets`, for docs/data_preparation.md), and the
+tiny datasets of :mod:`tests.docs.one_step`.
 """
 import importlib.metadata
 import os
@@ -20,7 +22,9 @@ from typing import Dict, Set
 import pytest
 import torch
 
-from .blocks import REPO, Block, all_blocks, pages, read_blocks, split
+from img_mmaction.testing import TINY_TSM_CONFIG, make_video_dataset
+from .blocks import REPO, Block, all_blocks, expand, pages, read_blocks, split
+from .datasets import write_sthv1, write_ucf101
 from .one_step import TinyData, run_one_step
 
 RUNNABLE = ('run', 'python', 'recipe', 'one-step')
@@ -32,6 +36,14 @@ def test_every_block_is_marked() -> None:
     unmarked = [block.where for block in all_blocks() if block.kind is None]
     assert not unmarked, ('fenced blocks without a <!-- test: ... --> '
                           f'marker: {unmarked}')
+
+
+def test_every_block_run_by_a_test_names_an_existing_test() -> None:
+    for block in all_blocks():
+        if block.kind == 'by':
+            test = REPO / block.argument
+            assert test.is_file(), f'{block.where}: no test {block.argument}'
+            assert 'blocks_run_by' in test.read_text(), block.where
 
 
 def test_every_venv_block_is_the_one_the_install_test_runs() -> None:
@@ -49,6 +61,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     weights.parent.mkdir()
     torch.manual_seed(0)
     torch.save(Res2Net().state_dict(), weights)
+    write_sthv1(work / 'data')
+    write_ucf101(work / 'data')
+    make_video_dataset(work / 'data', num_videos=5)  # TINY_TSM_CONFIG's
     return work
 
 
@@ -64,7 +79,8 @@ def environment(workspace: Path) -> Dict[str, str]:
         REPO=str(REPO),
         VENV=str(venv_bin.parent),
         VIDEO=str(footage_path('bigbuckbunny.mp4')),
-        TORCH_VERSION=importlib.metadata.version('torch').split('+')[0])
+        TORCH_VERSION=importlib.metadata.version('torch').split('+')[0],
+        TINY_TSM_CONFIG=str(TINY_TSM_CONFIG))
     env.pop('PYTHONPATH', None)
     return env
 
@@ -116,6 +132,7 @@ def test_the_blocks_of_the_page_run(page: Path, workspace: Path,
             _run_shell(block, cwd, environment)
         elif block.kind == 'one-step':
             for command in block.commands():
+                command = expand(command, environment)
                 if command in done:
                     continue
                 try:

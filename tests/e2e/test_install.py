@@ -1,9 +1,10 @@
 """The two ways a user installs the plugin, each followed by ``mim``.
 
 * A wheel, built from a git URL as ``pip install git+URL`` builds it, in a
-  fresh venv with everything pip resolves for it (as the README's "Use it in
-  your own recipe" says: torch first, then the package with its ``mim``
-  extra, then openmim with ``--no-deps``).
+  fresh venv with everything pip resolves for it: the install commands of
+  README.md (the ``venv`` block of ``tests.docs.blocks``), run as written
+  with the replacements the block's marker declares (this torch version,
+  the wheel for the clone).
 * The editable ``make install`` of a clone: this test suite's own venv,
   which ``make test`` creates that way.
 
@@ -23,11 +24,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.docs.blocks import all_blocks
+
 pytestmark = pytest.mark.slow  # pip, venv and mim subprocesses
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = 'img_res2net-tiny_1xb8-1x1x8-12e_motion-demo-rgb.py'
-OPENMIM = 'openmim==0.3.9'
 
 
 def run(args, cwd: Path, env=None, check: bool = True) -> str:
@@ -69,11 +71,14 @@ def wheel_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv where pip resolves everything, as a user's."""
     root = tmp_path_factory.mktemp('venv')
     run([sys.executable, '-m', 'venv', root], root)
-    pip = [root / 'bin' / 'python', '-m', 'pip', 'install', '-q']
-    torch = importlib.metadata.version('torch').split('+')[0]
-    run([*pip, f'torch=={torch}'], root)
-    run([*pip, f'{wheel}[mim]'], root)
-    run([*pip, '--no-deps', OPENMIM], root)
+    blocks = [b for b in all_blocks() if b.kind == 'venv']
+    env = dict(
+        os.environ,
+        PATH=f'{root / "bin"}{os.pathsep}{os.environ["PATH"]}',
+        WHEEL=str(wheel),
+        TORCH_VERSION=importlib.metadata.version('torch').split('+')[0])
+    env.pop('PYTHONPATH', None)
+    run(['bash', '-e', '-c', blocks[0].command_text()], root, env)
     return root
 
 
@@ -148,10 +153,11 @@ def _site_link() -> Path:
     return Path(sysconfig.get_paths()['purelib']) / 'img_mmaction'
 
 
-def test_the_editable_make_install_trains_and_tests_with_mim(tmp_path: Path
-                                                             ) -> None:
+def test_the_editable_make_install_tests_with_mim(tmp_path: Path) -> None:
     """This venv is the one ``make install`` made (``make test`` runs the
-    suite in it): an editable install plus the link mim needs."""
+    suite in it): an editable install plus the link mim needs. (The docs
+    harness trains the README's recipes with ``mim train img_mmaction``
+    in it.)"""
     link = _site_link()
     assert link.is_symlink(), (
         f'{link} is missing: run the suite through make test (make install '

@@ -1,16 +1,13 @@
 """docs/training.md, run: two node ranks of a multi-node job on one machine.
 
-The page's commands run here with these declared substitutions only:
-
-* ``CONFIG`` is the tiny TSM recipe of ``img_mmaction.testing`` (gloo, DDP
-  without device ids: CPU processes), trained for its 1 epoch, so
-  ``epoch_50.pth`` is ``epoch_1.pth``;
-* one process per node (``--nproc_per_node=8`` -> ``1``) and 2 in all for
-  ``mim`` (``--gpus 8`` -> ``2``);
-* both nodes are this machine: ``10.0.0.1`` -> ``127.0.0.1``, port
-  ``29500`` -> a free one; each node runs in a folder of its own with its
-  own copy of the data, as two machines would;
-* ``python``, ``torchrun`` and ``mim`` are this venv's.
+The page's torchrun block is read from the page with the replacements its
+marker declares (``tests.docs.blocks``): ``CONFIG`` is the tiny TSM recipe of
+``img_mmaction.testing`` (gloo, DDP without device ids: CPU processes),
+trained for its 1 epoch, one process per node, ``10.0.0.1`` is this
+machine and ``$PORT`` a free port. Both node commands start together, each
+in a folder of its own with its own copy of the data, as two machines
+would. The 2-process ``mim test`` of the one-machine block (run as written
+by the docs harness too) then tests the checkpoint node 0 wrote.
 
 The data: 5 videos (an odd number), the train, val and test list of the
 recipe, so that the samplers of 2 processes pad.
@@ -18,7 +15,6 @@ recipe, so that the samplers of 2 processes pad.
 import os
 import pickle
 import re
-import shlex
 import shutil
 import socket
 import subprocess
@@ -30,6 +26,7 @@ from typing import Dict, List
 import pytest
 
 from img_mmaction.testing import TINY_TSM_CONFIG, make_video_dataset
+from tests.docs.blocks import blocks_run_by, read_blocks
 from .mim_cli import failure_report
 
 pytestmark = pytest.mark.slow  # torchrun and mim subprocesses
@@ -39,24 +36,24 @@ PAGE = REPO / 'docs' / 'training.md'
 BIN = Path(sys.executable).parent
 NUM_VIDEOS = 5
 
+THIS_TEST = 'tests/e2e/test_multinode.py'
 
-def page_commands(page: Path = PAGE) -> List[str]:
-    """The command lines of a page's ``bash`` blocks (continuations joined,
-    comments dropped)."""
-    commands, block = [], None
-    for line in page.read_text().splitlines():
-        if line.strip() == '```bash':
-            block = []
-        elif line.strip() == '```' and block is not None:
-            text = '\n'.join(block).replace('\\\n', ' ')
-            commands += [
-                ' '.join(c.split()) for c in text.splitlines()
-                if c.strip() and not c.strip().startswith('#')
-            ]
-            block = None
-        elif block is not None:
-            block.append(line)
-    return commands
+
+def node_commands() -> List[str]:
+    """The torchrun block's commands, the marker's replacements applied."""
+    blocks = blocks_run_by(THIS_TEST)
+    assert len(blocks) == 1, [b.where for b in blocks]
+    return blocks[0].commands()
+
+
+def one_machine_test() -> str:
+    """The one-machine ``mim test`` command, as the harness runs it."""
+    found = [
+        command for block in read_blocks(PAGE) if block.kind == 'run'
+        for command in block.commands() if command.startswith('mim test')
+    ]
+    assert len(found) == 1, found
+    return found[0]
 
 
 def free_port() -> int:
@@ -65,22 +62,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def substitute(command: str, port: int) -> str:
-    """The declared substitutions of the module docstring."""
-    for old, new in (('--nproc_per_node=8', '--nproc_per_node=1'),
-                     ('--gpus 8', '--gpus 2'), ('10.0.0.1', '127.0.0.1'),
-                     ('29500', str(port)), ('CONFIG', str(TINY_TSM_CONFIG)),
-                     ('epoch_50.pth', 'epoch_1.pth')):
-        command = command.replace(old, new)
-    return command
-
-
-def shell(script: str, cwd: Path) -> subprocess.CompletedProcess:
+def shell(script: str, cwd: Path, port: int) -> subprocess.CompletedProcess:
     """Runs a bash script with this venv's programs first on PATH."""
     env = dict(
         os.environ,
         PATH=f'{BIN}{os.pathsep}{os.environ["PATH"]}',
-        PYTHONWARNINGS='ignore')
+        PYTHONWARNINGS='ignore',
+        PORT=str(port),
+        TINY_TSM_CONFIG=str(TINY_TSM_CONFIG))
     return subprocess.run(['bash', '-c', f'set -e\n{script}'],
                           cwd=cwd,
                           env=env,
@@ -114,15 +103,15 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
 @pytest.fixture(scope='module')
 def trained(nodes: Dict[str, Path]) -> Dict[str, str]:
     """The page's two torchrun commands, started together; their output."""
-    commands = page_commands()
+    commands = node_commands()
     train = find(commands, 'TRAIN=$(python')
     port = free_port()
     results: Dict[str, subprocess.CompletedProcess] = {}
 
     def start(rank: int) -> None:
         line = find(commands, 'torchrun', f'--node_rank={rank}')
-        script = substitute(f'{train}\n{line}', port)
-        results[f'node{rank}'] = shell(script, nodes[f'node{rank}'])
+        results[f'node{rank}'] = shell(f'{train}\n{line}',
+                                       nodes[f'node{rank}'], port)
 
     threads = [threading.Thread(target=start, args=(r, )) for r in (0, 1)]
     for thread in threads:
@@ -155,9 +144,8 @@ def test_two_node_ranks_train_and_only_rank_0_saves(nodes: Dict[str, Path],
 
 def test_two_process_test_of_the_checkpoint_counts_every_sample_once(
         nodes: Dict[str, Path], trained: Dict[str, str]) -> None:
-    command = find(page_commands(), 'mim test', '--launcher pytorch')
-    out = checked(
-        shell(substitute(command, free_port()), nodes['node0']), command)
+    command = one_machine_test()
+    out = checked(shell(command, nodes['node0'], free_port()), command)
     assert 'Load checkpoint from' in out
     with open(nodes['node0'] / 'work_dirs' / 'run' / 'predictions.pkl',
               'rb') as handle:
@@ -166,34 +154,3 @@ def test_two_process_test_of_the_checkpoint_counts_every_sample_once(
     assert len(samples) == NUM_VIDEOS
     assert [int(s['gt_label'].reshape(-1)[0])
             for s in samples] == [int(label) for label in lines[1::2]]
-
-
-def test_every_command_of_the_page_is_run_or_accounted_for() -> None:
-    """Commands not run above say why in the page; this keeps the list."""
-    not_run_here = {
-        # the single-node commands: tests/e2e/test_mim.py runs
-        # `mim train mmaction CONFIG --launcher pytorch --gpus 2`
-        'mim train mmaction CONFIG --launcher pytorch --gpus 8 '
-        '--work-dir work_dirs/run',
-        # Slurm: no Slurm here, and mmengine's slurm init needs CUDA
-        'mim train img_mmaction CONFIG --launcher slurm --gpus 16 '
-        '--gpus-per-node 8 --partition P --work-dir work_dirs/run',
-        # AmpOptimWrapper asserts a GPU
-        'mim train mmaction CONFIG --launcher pytorch --gpus 8 --amp '
-        '--work-dir work_dirs/run_amp',
-        # CPU autocast is bfloat16, whose scores MMAction2's AccMetric cannot
-        # turn into numpy arrays
-        'mim test mmaction CONFIG --checkpoint work_dirs/run/epoch_50.pth '
-        '--cfg-options test_cfg.fp16=True',
-    }
-    run_here = [
-        find(page_commands(), 'TRAIN=$(python'),
-        find(page_commands(), 'torchrun', '--node_rank=0'),
-        find(page_commands(), 'torchrun', '--node_rank=1'),
-        find(page_commands(), 'mim test', '--launcher pytorch')
-    ]
-    for command in page_commands():
-        assert command in not_run_here or command in run_here, command
-    assert not_run_here <= set(page_commands())
-    for command in page_commands():
-        shlex.split(command)  # well-formed
