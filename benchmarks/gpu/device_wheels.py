@@ -81,7 +81,9 @@ def requirement_specifiers(paths: Iterable[Path]) -> Dict[str, SpecifierSet]:
     """The version specifiers of each package in requirement files.
 
     Args:
-        paths: ``requirements.txt``-style files (``#`` comments allowed).
+        paths: ``requirements.txt``-style files (``#`` comments allowed;
+            option lines such as ``-r deploy.txt`` are skipped: every
+            requirement file is read anyway).
 
     Returns:
         Canonical name -> the intersection of its specifiers.
@@ -90,7 +92,7 @@ def requirement_specifiers(paths: Iterable[Path]) -> Dict[str, SpecifierSet]:
     for path in paths:
         for line in path.read_text().splitlines():
             line = line.split('#')[0].strip()
-            if not line:
+            if not line or line.startswith('-'):
                 continue
             requirement = Requirement(line)
             name = canonicalize_name(requirement.name)

@@ -45,7 +45,7 @@ def test_requirement_files_give_pins_and_ranges(tmp_path: Path) -> None:
     first.write_text('# comment\nmmengine==0.10.7\nsetuptools>=77.0.3,<82\n'
                      'numpy>=1.24  # why\n')
     second = tmp_path / 'tests.txt'
-    second.write_text('pytest>=7\nNumPy<3\n')
+    second.write_text('pytest>=7\n-r deploy.txt\nNumPy<3\n')
     specifiers = wheels.requirement_specifiers([first, second])
     assert specifiers['mmengine'] == SpecifierSet('==0.10.7')
     assert specifiers['numpy'] == SpecifierSet('>=1.24,<3')
@@ -54,8 +54,10 @@ def test_requirement_files_give_pins_and_ranges(tmp_path: Path) -> None:
 
 
 def test_the_project_pins_what_the_device_lacks() -> None:
-    specifiers = wheels.requirement_specifiers(
-        [wheels.REPO / 'requirements.txt'])
+    specifiers = wheels.requirement_specifiers([
+        wheels.REPO / 'requirements.txt', *sorted(
+            (wheels.REPO / 'requirements').glob('*.txt'))
+    ])
     for name in ('mmengine', 'mmcv-lite', 'mmaction2', 'decord'):
         assert name in wheels.ROOTS
         assert [s.operator for s in specifiers[name]] == ['=='], name
