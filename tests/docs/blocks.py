@@ -141,13 +141,13 @@ def read_blocks(page: Path) -> List[Block]:
     index = 0
     while index < len(lines):
         line = lines[index]
-        if line.startswith('```'):
+        if line.lstrip().startswith('```'):  # list items indent theirs
             end = index + 1
             while lines[end].strip() != '```':
                 end += 1
-            block = Block(page, index + 1, line[3:].strip(),
+            block = Block(page, index + 1, line.strip()[3:].strip(),
                           '\n'.join(lines[index + 1:end]) + '\n')
-            match = MARKER.match(lines[index - 1]) if index else None
+            match = MARKER.match(lines[index - 1].strip()) if index else None
             if match:
                 _parse_marker(block, match.group(1))
             blocks.append(block)
