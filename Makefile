@@ -58,8 +58,8 @@ gpu-check:
 	bash benchmarks/gpu/check.sh
 
 # The paper's ablation variants on the motion benchmark, 3 seeds each, through
-# mim (docs/evidence.md); about 40 minutes on 2 CPU cores. EVIDENCE_ARGS
-# passes options, e.g. EVIDENCE_ARGS="--epochs 16 --tag 16-epochs".
+# mim (docs/evidence.md, with the records' wall times). EVIDENCE_ARGS passes
+# options, e.g. EVIDENCE_ARGS="--epochs 16 --tag 16-epochs".
 .PHONY: evidence
 evidence: $(STAMP)
 	$(PY) -m benchmarks.evidence.motion_ablation $(EVIDENCE_ARGS)

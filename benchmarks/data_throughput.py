@@ -8,15 +8,15 @@ UCF101 training pipeline (the same on decord-decoded video) of the recipes,
 with ``--workers`` DataLoader workers, batch 1 (one 8-segment clip). Every
 clip is checked to come out as [num_segments, 3, 224, 224].
 
-With ``--bench-json`` (written by ``benchmarks/speed.py --json``) it also
-prints each model's training throughput (clips/s = batch / train-step
-time) next to the pipelines' rates.
+With ``--bench-json`` (written by ``python -m benchmarks.speed --json``) it
+also prints each model's training throughput (clips/s = batch /
+train-step time) next to the pipelines' rates.
 
 Usage::
 
-    python benchmarks/data_throughput.py [--workers 2] [--clips 64]
-    python benchmarks/speed.py --json bench.json
-    python benchmarks/data_throughput.py --bench-json bench.json
+    python -m benchmarks.data_throughput [--workers 2] [--clips 64]
+    python -m benchmarks.speed --json bench.json
+    python -m benchmarks.data_throughput --bench-json bench.json
 """
 from __future__ import annotations
 import argparse
@@ -25,7 +25,7 @@ import json
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, Optional, Sequence
+from typing import Dict, Iterator, Optional, Sequence, Tuple
 
 import torch
 from mmaction.registry import DATASETS
@@ -48,6 +48,24 @@ RECIPES = {
 }
 CROP = 224
 WARMUP = 4
+
+
+def next_clip(iterator: Iterator[dict], expected: Tuple[int, ...],
+              config: str) -> None:
+    """Takes the next batch of one clip from a loader; checks its shape.
+
+    Args:
+        iterator: Over the DataLoader's batches.
+        expected: The clip's shape, [T, 3, H, W].
+        config: The recipe, for the message.
+
+    Raises:
+        ValueError: The clip has another shape.
+    """
+    inputs = next(iterator)['inputs'][0]
+    if tuple(inputs.shape) != expected:
+        raise ValueError(f'{config}: a clip came out as '
+                         f'{tuple(inputs.shape)}, expected {expected}')
 
 
 def clips_per_second(config: str, prefix_key: str, root: Path, ann: Path,
@@ -82,18 +100,11 @@ def clips_per_second(config: str, prefix_key: str, root: Path, ann: Path,
         sampler=torch.utils.data.RandomSampler(
             dataset, replacement=True, num_samples=clips + WARMUP))
     iterator = iter(loader)
-
-    def next_clip() -> None:
-        inputs = next(iterator)['inputs'][0]
-        if tuple(inputs.shape) != expected:
-            raise ValueError(f'{config}: a clip came out as '
-                             f'{tuple(inputs.shape)}, expected {expected}')
-
     for _ in range(WARMUP):  # worker start, file cache
-        next_clip()
+        next_clip(iterator, expected, config)
     start = time.perf_counter()
     for _ in range(clips):
-        next_clip()
+        next_clip(iterator, expected, config)
     return clips / (time.perf_counter() - start)
 
 
@@ -136,6 +147,11 @@ def measure(workers: int = 2,
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
+    """Times both pipelines; prints their rates (and the models').
+
+    Args:
+        argv: Command-line arguments. Defaults to None (``sys.argv``).
+    """
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--workers', type=int, default=2)
     parser.add_argument('--clips', type=int, default=64)

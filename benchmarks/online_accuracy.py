@@ -219,15 +219,12 @@ def plot(results: Dict[str, dict], out_png: Path) -> Path:
     return out_png
 
 
-def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
-    """Command line entry point; returns the results per run."""
-    from mmaction.apis import init_recognizer
-    from mmengine.config import Config
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of the experiment.
 
-    from img_mmaction.demo import report
-    from img_mmaction.demo.mim import train_and_test
-    from img_mmaction.demo.run import data_options
-
+    Returns:
+        The parser.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', default='online_output')
     parser.add_argument(
@@ -239,49 +236,78 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
         '--data-seed', type=int, default=0, help='seed of the dataset')
     parser.add_argument(
         '--seed', type=int, default=0, help='seed of the training runs')
-    args = parser.parse_args(argv)
-    out = Path(args.out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    torch.set_flush_denormal(True)
+    return parser
 
-    data = synthetic.generate(
-        out / 'data',
-        args.videos_per_class,
-        args.val_per_class,
-        seed=args.data_seed)
-    videos, labels = load_split(data, 'val')
-    results: Dict[str, dict] = {}
-    for key in args.models:
-        label, recipe, protocol = RUNS[key]
-        config = config_path(recipe)
-        print(f'Training {label} ({config.name}) ...', flush=True)
-        run = train_and_test(
-            config, out / 'work' / f'{key}_seed{args.seed}', label,
-            data_options(data) + [
-                f'train_cfg.max_epochs={args.epochs}',
-                f'randomness.seed={args.seed}'
-            ], data_options(data))
-        cfg = Config.fromfile(str(config))
-        model = init_recognizer(cfg, run['checkpoint'], device='cpu')
-        curve = accuracy_curve(
-            frames_curve(model, cfg, protocol, videos), labels)
-        results[key] = dict(
-            label=label,
-            recipe=recipe,
-            protocol=protocol,
-            checkpoint=run['checkpoint'],
-            train_s=run['train_s'],
-            mim_test_top1=report.classification_metrics(
-                run['scores'], run['labels'])['top1'],
-            top1_after_frames=curve)
-        print(
-            f'  {label}: mim test top-1 '
-            f'{results[key]["mim_test_top1"]:.3f}; after 1..'
-            f'{len(curve)} frames: ' + ' '.join(f'{a:.2f}' for a in curve),
-            flush=True)
+
+def run_one(key: str, data: Path, out: Path, epochs: int, seed: int,
+            videos: np.ndarray, labels: np.ndarray) -> dict:
+    """Trains and tests one run through ``mim``, then its curve.
+
+    Args:
+        key: A key of :data:`RUNS`.
+        data: The dataset folder.
+        out: The output folder (the run works in ``work/<key>_seed<seed>``).
+        epochs: Training epochs.
+        seed: ``randomness.seed`` of the training run.
+        videos: The val videos, RGB uint8 [N, F, H, W, 3].
+        labels: Their labels [N].
+
+    Returns:
+        ``label``, ``recipe``, ``protocol``, ``checkpoint``, ``train_s``,
+        ``mim_test_top1`` and ``top1_after_frames``.
+    """
+    from mmaction.apis import init_recognizer
+    from mmengine.config import Config
+
+    from img_mmaction.demo import report
+    from img_mmaction.demo.mim import train_and_test
+    from img_mmaction.demo.run import data_options
+    label, recipe, protocol = RUNS[key]
+    config = config_path(recipe)
+    print(f'Training {label} ({config.name}) ...', flush=True)
+    run = train_and_test(
+        config, out / 'work' / f'{key}_seed{seed}', label,
+        data_options(data) +
+        [f'train_cfg.max_epochs={epochs}', f'randomness.seed={seed}'],
+        data_options(data))
+    cfg = Config.fromfile(str(config))
+    model = init_recognizer(cfg, run['checkpoint'], device='cpu')
+    curve = accuracy_curve(frames_curve(model, cfg, protocol, videos), labels)
+    return dict(
+        label=label,
+        recipe=recipe,
+        protocol=protocol,
+        checkpoint=run['checkpoint'],
+        train_s=run['train_s'],
+        mim_test_top1=report.classification_metrics(run['scores'],
+                                                    run['labels'])['top1'],
+        top1_after_frames=curve)
+
+
+def progress_line(result: dict) -> str:
+    """One run's ``mim test`` top-1 and its accuracy after each frame."""
+    curve = result['top1_after_frames']
+    return (f'  {result["label"]}: mim test top-1 '
+            f'{result["mim_test_top1"]:.3f}; after 1..{len(curve)} frames: ' +
+            ' '.join(f'{a:.2f}' for a in curve))
+
+
+def write_results(results: Dict[str, dict], args: argparse.Namespace,
+                  argv: Optional[Sequence[str]], out: Path,
+                  val_videos: int) -> None:
+    """Prints the table; writes it, the JSON record and the figure.
+
+    Args:
+        results: The runs' results by key.
+        args: The parsed command line.
+        argv: The command-line arguments given to :func:`main` (None:
+            ``sys.argv``), for the record.
+        out: The output folder.
+        val_videos: How many val videos the curves read.
+    """
     table = format_table(results)
     stamp = datetime.date.today().isoformat()
-    summary = (f'{table}\n\n{len(labels)} val videos; {args.epochs} epochs, '
+    summary = (f'{table}\n\n{val_videos} val videos; {args.epochs} epochs, '
                f'training seed {args.seed}, data seed {args.data_seed}; '
                f'{stamp}, {machine()}.')
     print('\n' + summary)
@@ -294,6 +320,33 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
                 date=stamp),
             indent=2))
     plot(results, out / f'accuracy_vs_frames_seed{args.seed}.png')
+
+
+def main(argv: Optional[Sequence[str]] = None) -> Dict[str, dict]:
+    """Writes the data, trains and reads every run, reports.
+
+    Args:
+        argv: Command-line arguments. Defaults to None (``sys.argv``).
+
+    Returns:
+        The results per run (:func:`run_one`).
+    """
+    args = build_parser().parse_args(argv)
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_flush_denormal(True)
+    data = synthetic.generate(
+        out / 'data',
+        args.videos_per_class,
+        args.val_per_class,
+        seed=args.data_seed)
+    videos, labels = load_split(data, 'val')
+    results: Dict[str, dict] = {}
+    for key in args.models:
+        results[key] = run_one(key, data, out, args.epochs, args.seed, videos,
+                               labels)
+        print(progress_line(results[key]), flush=True)
+    write_results(results, args, argv, out, len(labels))
     return results
 
 

@@ -31,27 +31,27 @@ in every repetition so that drift (thermal, other load) hits them equally.
   ``--profile-step train``.
 
 Denormal floats are flushed: randomly initialised deep nets otherwise hit
-denormals on CPU and some models slow down five-fold for no architectural
-reason.
+denormals on CPU, which slows some models down for no architectural reason.
 
 Usage::
 
-    python benchmarks/speed.py          # CPU, batch 1, 2 threads
-    python benchmarks/speed.py --device cuda --amp --channels-last \
+    python -m benchmarks.speed          # CPU, batch 1, 2 threads
+    python -m benchmarks.speed --device cuda --amp --channels-last \
         --batch 8 --infer-batch 1 --cudnn-benchmark
-    python benchmarks/speed.py --batch 2 --threads 2 --json bench.json
-    python benchmarks/speed.py --variants --profile 12
+    python -m benchmarks.speed --batch 2 --threads 2 --json bench.json
+    python -m benchmarks.speed --variants --profile 12
 """
 from __future__ import annotations
 import argparse
 import contextlib
+import dataclasses
 import functools
 import json
 import logging
 import platform
 import statistics
 import time
-from typing import Callable, Dict, Iterator, List, Optional, Sequence
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -121,6 +121,40 @@ def place(model: torch.nn.Module, device: torch.device,
     return model
 
 
+class SavedStorages:
+    """A pack hook of ``torch.autograd.graph.saved_tensors_hooks``.
+
+    Records the size of each storage that a saved tensor points to, once
+    and whole (a saved view keeps its whole storage alive), except the
+    model's parameters (they live anyway).
+
+    Args:
+        model: The model, whose parameters are excluded.
+
+    Attributes:
+        nbytes: Bytes of each recorded storage, by its data pointer.
+    """
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.params = {
+            p.untyped_storage().data_ptr()
+            for p in model.parameters()
+        }
+        self.nbytes: Dict[int, int] = {}
+
+    def pack(self, tensor: torch.Tensor) -> torch.Tensor:
+        """Records the storage of ``tensor``; returns ``tensor`` itself."""
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in self.params:
+            self.nbytes[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    @staticmethod
+    def unpack(tensor: torch.Tensor) -> torch.Tensor:
+        """The saved tensor, as it was packed."""
+        return tensor
+
+
 def saved_activation_bytes(step: Callable[[], None],
                            model: torch.nn.Module) -> int:
     """Bytes of memory that autograd keeps alive for backward in ``step``.
@@ -136,18 +170,10 @@ def saved_activation_bytes(step: Callable[[], None],
     Returns:
         The bytes of the saved storages.
     """
-    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
-    storages: Dict[int, int] = {}
-
-    def pack(tensor: torch.Tensor) -> torch.Tensor:
-        storage = tensor.untyped_storage()
-        if storage.data_ptr() not in params:
-            storages[storage.data_ptr()] = storage.nbytes()
-        return tensor
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+    saved = SavedStorages(model)
+    with torch.autograd.graph.saved_tensors_hooks(saved.pack, saved.unpack):
         step()
-    return sum(storages.values())
+    return sum(saved.nbytes.values())
 
 
 def top_ops(fn: Callable[[], None],
@@ -182,18 +208,32 @@ def top_ops(fn: Callable[[], None],
         max_name_column_width=36)
 
 
-def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
-    """Runs the benchmark.
+@dataclasses.dataclass
+class Workload:
+    """The inputs every model runs on, and where.
 
     Args:
-        args: The parsed command line (see :func:`main`).
+        device: Where the models run.
+        clips: The training batch [batch, segments, 3, size, size].
+        infer_clips: The forward's batch [infer_batch, segments, 3, size,
+            size].
+        labels: The training labels [batch].
+        autocast: The autocast context of both steps (disabled without
+            ``--amp``).
+    """
 
-    Returns:
-        Per model: ``gflops``, ``mparams``, ``forward_s`` (on
-        ``forward_batch`` clips), ``train_step_s`` (on ``train_batch``
-        clips), ``train_clips_per_s``, ``peak_mem_mib`` (CUDA) or
-        ``saved_act_mib`` (CPU), and the ratios ``forward_vs_tsm``,
-        ``train_vs_tsm``.
+    device: torch.device
+    clips: torch.Tensor
+    infer_clips: torch.Tensor
+    labels: torch.Tensor
+    autocast: torch.autocast
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Fills in ``--infer-batch`` (default: ``--batch``) and checks sizes.
+
+    Args:
+        args: The parsed command line; ``infer_batch`` is set in place.
 
     Raises:
         ValueError: A size, count or thread number is below 1 (warm-up
@@ -209,6 +249,17 @@ def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
                              f'{getattr(args, name)}')
     if args.warmup < 0:
         raise ValueError(f'--warmup must be >= 0, got {args.warmup}')
+
+
+def set_up(args: argparse.Namespace) -> torch.device:
+    """Registers the modules, seeds torch and sets threads and flags.
+
+    Args:
+        args: The parsed command line.
+
+    Returns:
+        The device of ``--device``.
+    """
     register_all_modules()
     torch.manual_seed(0)
     device = torch.device(args.device)
@@ -217,19 +268,49 @@ def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
     torch.set_flush_denormal(True)
     if device.type == 'cuda':
         torch.backends.cudnn.benchmark = args.cudnn_benchmark
+    return device
+
+
+def make_workload(args: argparse.Namespace, device: torch.device) -> Workload:
+    """Random clips and labels of the command line's shapes, on ``device``.
+
+    Args:
+        args: The parsed command line, after :func:`check_args`.
+        device: Where the models run.
+
+    Returns:
+        The workload.
+    """
     shape = (args.batch, args.segments, 3, args.size, args.size)
-    inputs = torch.randn(shape, device=device)
-    infer_inputs = torch.randn((args.infer_batch, ) + shape[1:], device=device)
+    clips = torch.randn(shape, device=device)
+    infer_clips = torch.randn((args.infer_batch, ) + shape[1:], device=device)
     labels = torch.randint(0, 174, (args.batch, ), device=device)
     autocast = torch.autocast(
         device.type,
         dtype=torch.bfloat16 if device.type == 'cpu' else torch.float16,
         enabled=args.amp)
+    return Workload(device, clips, infer_clips, labels, autocast)
 
+
+def build_models(
+    args: argparse.Namespace, device: torch.device
+) -> Tuple[Dict[str, torch.nn.Module], Dict[str, Dict[str, float]]]:
+    """Builds every model, counts its FLOPs and params, places it.
+
+    Args:
+        args: The parsed command line (``--variants`` adds
+            :data:`VARIANTS`).
+        device: Where the models run.
+
+    Returns:
+        The models by name, and per model a row with ``gflops`` and
+        ``mparams`` (mmengine's counter on one clip).
+    """
     to_run = dict(MODELS_TO_RUN)
     if args.variants:
         to_run.update(VARIANTS)
-    models = {}
+    clip_shape = (args.segments, 3, args.size, args.size)
+    models: Dict[str, torch.nn.Module] = {}
     results: Dict[str, Dict[str, float]] = {}
     for name, build in to_run.items():
         model = MODELS.build(build(args.segments))
@@ -237,35 +318,67 @@ def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
             model.init_weights()
             info = get_model_complexity_info(
                 model.eval(),
-                input_shape=tuple(shape[1:]),
+                input_shape=clip_shape,
                 show_table=False,
                 show_arch=False)
         results[name] = dict(
             gflops=info['flops'] / 1e9, mparams=info['params'] / 1e6)
         models[name] = place(model, device, args.channels_last)
+    return models, results
 
-    def forward(model: torch.nn.Module) -> None:
-        model.eval()
-        with torch.no_grad(), autocast:
-            model.extract_feat(infer_inputs, stage='head')
 
-    def train_step(model: torch.nn.Module) -> None:
-        model.train()
-        with autocast:
-            # backbone + head: class scores [batch, 174]
-            scores, _ = model.extract_feat(inputs, stage='head')
-        F.cross_entropy(scores.float(), labels).backward()
-        model.zero_grad(set_to_none=True)
+def forward(model: torch.nn.Module, work: Workload) -> None:
+    """One inference forward: eval mode, no gradients, ``infer_clips``."""
+    model.eval()
+    with torch.no_grad(), work.autocast:
+        model.extract_feat(work.infer_clips, stage='head')
 
-    def timed(fn: Callable[[], None]) -> float:
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        return time.perf_counter() - start
 
+def train_step(model: torch.nn.Module, work: Workload) -> None:
+    """One training step: forward, cross-entropy and backward on ``clips``.
+
+    The gradients are dropped afterwards (no optimizer step).
+    """
+    model.train()
+    with work.autocast:
+        # backbone + head: class scores [batch, 174]
+        scores, _ = model.extract_feat(work.clips, stage='head')
+    F.cross_entropy(scores.float(), work.labels).backward()
+    model.zero_grad(set_to_none=True)
+
+
+#: The steps that ``--profile-step`` names.
+STEPS: Dict[str, Callable[[torch.nn.Module, Workload], None]] = {
+    'forward': forward,
+    'train': train_step,
+}
+
+
+def timed(call: Callable[[], None], device: torch.device) -> float:
+    """Seconds of one ``call``, synchronised before and after on CUDA."""
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    call()
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def time_steps(models: Dict[str, torch.nn.Module], work: Workload, warmup: int,
+               repeats: int) -> Dict[str, Dict[str, List[float]]]:
+    """Times both steps of every model, alternating model by model.
+
+    Args:
+        models: The models by name.
+        work: Their inputs.
+        warmup: Untimed rounds first (each model: a forward, a train step).
+        repeats: Timed rounds.
+
+    Returns:
+        Per model, the seconds of each ``forward`` and each ``train``
+        step, one per round.
+    """
     samples: Dict[str, Dict[str, List[float]]] = {
         name: {
             'forward': [],
@@ -273,43 +386,127 @@ def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
         }
         for name in models
     }
-    for _ in range(args.warmup):
+    for _ in range(warmup):
         for model in models.values():
-            forward(model)
-            train_step(model)
-    for _ in range(args.repeats):
+            forward(model, work)
+            train_step(model, work)
+    for _ in range(repeats):
         for name, model in models.items():
-            samples[name]['forward'].append(timed(lambda: forward(model)))
-            samples[name]['train'].append(timed(lambda: train_step(model)))
+            samples[name]['forward'].append(
+                timed(functools.partial(forward, model, work), work.device))
+            samples[name]['train'].append(
+                timed(functools.partial(train_step, model, work), work.device))
+    return samples
+
+
+def timing_row(samples: Dict[str, List[float]], infer_batch: int,
+               batch: int) -> Dict[str, float]:
+    """Medians and training throughput of one model's :func:`time_steps`.
+
+    Args:
+        samples: The model's ``forward`` and ``train`` seconds.
+        infer_batch: Clips per forward.
+        batch: Clips per train step.
+
+    Returns:
+        ``forward_s``, ``forward_batch``, ``train_step_s``,
+        ``train_batch`` and ``train_clips_per_s``.
+    """
+    train_step_s = statistics.median(samples['train'])
+    return dict(
+        forward_s=statistics.median(samples['forward']),
+        forward_batch=infer_batch,
+        train_step_s=train_step_s,
+        train_batch=batch,
+        train_clips_per_s=batch / train_step_s)
+
+
+def memory_row(model: torch.nn.Module, work: Workload) -> Dict[str, float]:
+    """The memory of one train step (see the module docstring).
+
+    Args:
+        model: The model.
+        work: Its inputs.
+
+    Returns:
+        ``peak_mem_mib`` on CUDA (peak allocated above what was allocated
+        before the step), else ``saved_act_mib`` (what autograd keeps for
+        backward).
+    """
+    device = work.device
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+        resident = torch.cuda.memory_allocated(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        train_step(model, work)
+        torch.cuda.synchronize()
+        peak = torch.cuda.max_memory_allocated(device)
+        return dict(peak_mem_mib=(peak - resident) / 2**20)
+    step = functools.partial(train_step, model, work)
+    return dict(saved_act_mib=saved_activation_bytes(step, model) / 2**20)
+
+
+def print_profiles(models: Dict[str, torch.nn.Module], work: Workload,
+                   rows: int, step_name: str) -> None:
+    """Prints each model's top operators in 3 calls of one step.
+
+    Args:
+        models: The models by name.
+        work: Their inputs.
+        rows: Operators listed per model.
+        step_name: A key of :data:`STEPS`.
+    """
+    kind = 'GPU kernel' if work.device.type == 'cuda' else 'CPU'
     for name, model in models.items():
-        row = results[name]
-        row['forward_s'] = statistics.median(samples[name]['forward'])
-        row['forward_batch'] = args.infer_batch
-        row['train_step_s'] = statistics.median(samples[name]['train'])
-        row['train_batch'] = args.batch
-        row['train_clips_per_s'] = args.batch / row['train_step_s']
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-            resident = torch.cuda.memory_allocated(device)
-            torch.cuda.reset_peak_memory_stats(device)
-            train_step(model)
-            torch.cuda.synchronize()
-            row['peak_mem_mib'] = (torch.cuda.max_memory_allocated(device) -
-                                   resident) / 2**20
-        else:
-            row['saved_act_mib'] = saved_activation_bytes(
-                lambda: train_step(model), model) / 2**20
-    if args.profile:
-        step = forward if args.profile_step == 'forward' else train_step
-        kind = 'GPU kernel' if device.type == 'cuda' else 'CPU'
-        for name, model in models.items():
-            print(f'## {name}: top {args.profile} operators by self {kind} '
-                  f'time, 3 calls of the {args.profile_step} step')
-            print(top_ops(lambda: step(model), args.profile, device=device))
+        print(f'## {name}: top {rows} operators by self {kind} '
+              f'time, 3 calls of the {step_name} step')
+        step = functools.partial(STEPS[step_name], model, work)
+        print(top_ops(step, rows, device=work.device))
+
+
+def add_ratios(results: Dict[str, Dict[str, float]]) -> None:
+    """Adds ``forward_vs_tsm`` and ``train_vs_tsm`` to every row, in place.
+
+    Args:
+        results: Rows with ``forward_s`` and ``train_step_s``, one of them
+            ``'TSM-R50'``.
+    """
     reference = results['TSM-R50']
     for row in results.values():
         row['forward_vs_tsm'] = row['forward_s'] / reference['forward_s']
         row['train_vs_tsm'] = row['train_step_s'] / reference['train_step_s']
+
+
+def measure(args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
+    """Runs the benchmark: builds, times, measures memory, profiles.
+
+    Args:
+        args: The parsed command line (see :func:`build_parser`);
+            ``infer_batch`` is filled in.
+
+    Returns:
+        Per model: ``gflops``, ``mparams``, ``forward_s`` (on
+        ``forward_batch`` clips), ``train_step_s`` (on ``train_batch``
+        clips), ``train_clips_per_s``, ``peak_mem_mib`` (CUDA) or
+        ``saved_act_mib`` (CPU), and the ratios ``forward_vs_tsm``,
+        ``train_vs_tsm``.
+
+    Raises:
+        ValueError: A size, count or thread number is below 1 (warm-up
+            below 0).
+    """
+    check_args(args)
+    device = set_up(args)
+    work = make_workload(args, device)
+    models, results = build_models(args, device)
+    samples = time_steps(models, work, args.warmup, args.repeats)
+    for name, model in models.items():
+        results[name].update(
+            timing_row(samples[name], args.infer_batch, args.batch))
+        results[name].update(memory_row(model, work))
+    if args.profile:
+        print_profiles(models, work, args.profile, args.profile_step)
+    add_ratios(results)
     return results
 
 

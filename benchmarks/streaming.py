@@ -47,19 +47,20 @@ Reported:
 
 Usage::
 
-    python benchmarks/streaming.py                  # Res2NetIMG-50, 224
-    python benchmarks/streaming.py --model tiny --size 56
-    python benchmarks/streaming.py --repeats 30 --json streaming.json
-    python benchmarks/streaming.py --skip-memory     # latency only
-    python benchmarks/streaming.py --layouts channels_last
-    python benchmarks/streaming.py --stages         # per stage too
-    python benchmarks/streaming.py --runtime onnxruntime
+    python -m benchmarks.streaming                # Res2NetIMG-50, 224
+    python -m benchmarks.streaming --model tiny --size 56
+    python -m benchmarks.streaming --repeats 30 --json streaming.json
+    python -m benchmarks.streaming --skip-memory  # latency only
+    python -m benchmarks.streaming --layouts channels_last
+    python -m benchmarks.streaming --stages       # per stage too
+    python -m benchmarks.streaming --runtime onnxruntime
     # glibc keeping freed memory (NO_TRIM_TUNABLES): no page faults
     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:\
-glibc.malloc.trim_threshold=4294967295 python benchmarks/streaming.py
+glibc.malloc.trim_threshold=4294967295 python -m benchmarks.streaming
 """
 from __future__ import annotations
 import argparse
+import dataclasses
 import datetime
 import functools
 import json
@@ -72,6 +73,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmaction.structures import ActionDataSample
 from torch.utils.hooks import RemovableHandle
 
 from benchmarks.memory import minor_faults, release_free_memory
@@ -80,6 +82,7 @@ from img_mmaction.deploy.onnx_stream import (RUNTIMES, OnnxStreamingRecognizer,
 from img_mmaction.models import StreamingRecognizer
 from img_mmaction.utils.environment import allocator, machine
 
+#: The modes, one row each per layout (:func:`layout_modes` makes them).
 MODES = ('stream', 'window')
 #: Res2NetIMG ``channels_last`` values compared, by name: the recipes'
 #: default, and channels_last for the stem and stages 1-2 with NCHW for
@@ -98,10 +101,24 @@ MODULE = 'benchmarks.streaming'
 NO_TRIM_TUNABLES = ('glibc.malloc.mmap_threshold=33554432:'
                     'glibc.malloc.trim_threshold=4294967295')
 
+#: The memory figures of a row with ``--skip-memory``.
+NOT_MEASURED = dict(
+    rss_built_mib=float('nan'), peak_mib=float('nan'), extra_mib=float('nan'))
+#: What runs a stream frame by frame: in PyTorch, or in ONNX Runtime.
+Runner = Union[StreamingRecognizer, OnnxStreamingRecognizer]
+#: The window's prediction: from a clip [window, 3, H, W] to its scores.
+WindowRun = Callable[[torch.Tensor], torch.Tensor]
+
 
 def row_name(mode: str, layout: str) -> str:
     """The key of one mode in one layout, e.g. ``'stream/channels_last'``."""
     return f'{mode}/{layout}'
+
+
+def split_row_name(name: str) -> Tuple[str, str]:
+    """The mode and the layout of a :func:`row_name`."""
+    mode, layout = name.split('/')
+    return mode, layout
 
 
 def build_model(name: str,
@@ -150,50 +167,66 @@ def _frames(count: int, size: int) -> torch.Tensor:
         0, 256, (count, 3, size, size), generator=generator).float()
 
 
-def _window_step(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
-    """A prediction from a whole clip [T, 3, H, W], through ``test_step``."""
-    from mmaction.structures import ActionDataSample
+class TorchWindow:
+    """The window mode's prediction: the model on a whole clip, in PyTorch.
 
-    def run(clip: torch.Tensor) -> torch.Tensor:
+    ``test_step`` of the offline model: the data preprocessor, the backbone
+    and the head.
+
+    Args:
+        model: The recognizer.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+
+    def __call__(self, clip: torch.Tensor) -> torch.Tensor:
+        """The scores of a clip [T, 3, H, W] (raw pixels)."""
         with torch.no_grad():
-            out = model.test_step(
+            out = self.model.test_step(
                 dict(inputs=[clip], data_samples=[ActionDataSample()]))
         return out[0].pred_score
 
-    return run
 
-
-def _onnx_window_step(model: nn.Module, window: int,
-                      size: int) -> Callable[[torch.Tensor], torch.Tensor]:
-    """:func:`_window_step` with the network in ONNX Runtime.
+class OnnxWindow:
+    """:class:`TorchWindow` with the network in ONNX Runtime.
 
     The recognizer's backbone and head (``deploy.onnx.ScoresOnly``) on a
     clip of ``window`` frames are exported to ONNX; the data preprocessor
     and the head's ``average_clip`` stay in PyTorch, as in the stream.
+
+    Args:
+        model: The recognizer.
+        window: Frames of the clip.
+        size: Frame side.
     """
-    import tempfile
-    from pathlib import Path
 
-    import onnxruntime
+    def __init__(self, model: nn.Module, window: int, size: int) -> None:
+        import tempfile
+        from pathlib import Path
 
-    from img_mmaction.deploy.onnx import ScoresOnly, export
-    with tempfile.TemporaryDirectory() as folder:
-        path = export(
-            ScoresOnly(model, window).eval(), (window, 3, size, size),
-            Path(folder) / 'window.onnx')
-        session = onnxruntime.InferenceSession(
-            str(path), session_options(), providers=['CPUExecutionProvider'])
+        import onnxruntime
 
-    def run(clip: torch.Tensor) -> torch.Tensor:
+        from img_mmaction.deploy.onnx import ScoresOnly, export
+        self.model = model
+        with tempfile.TemporaryDirectory() as folder:
+            path = export(
+                ScoresOnly(model, window).eval(), (window, 3, size, size),
+                Path(folder) / 'window.onnx')
+            self.session = onnxruntime.InferenceSession(
+                str(path),
+                session_options(),
+                providers=['CPUExecutionProvider'])
+
+    def __call__(self, clip: torch.Tensor) -> torch.Tensor:
+        """The scores of a clip [window, 3, H, W] (raw pixels)."""
         with torch.no_grad():
             # [1, T, 3, H, W] -> [T, 3, H, W]
-            frames = model.data_preprocessor(
+            frames = self.model.data_preprocessor(
                 dict(inputs=[clip], data_samples=None))['inputs'][0]
-            logits = session.run(None, dict(frames=frames.numpy()))[0]
-            return model.cls_head.average_clip(
+            logits = self.session.run(None, dict(frames=frames.numpy()))[0]
+            return self.model.cls_head.average_clip(
                 torch.from_numpy(logits), num_segs=1)[0]
-
-    return run
 
 
 def build_runners(
@@ -203,13 +236,16 @@ def build_runners(
     layout: str,
     runtime: str = 'torch',
     weights: Optional[Dict[str, torch.Tensor]] = None
-) -> Tuple[nn.Module, StreamingRecognizer, Callable[[torch.Tensor],
-                                                    torch.Tensor]]:
-    """The model, its stream runner and its window step in ``runtime``.
+) -> Tuple[nn.Module, Runner, WindowRun]:
+    """The model, its stream runner and its window prediction in ``runtime``.
 
     Args:
+        model_name: See :func:`build_model`.
+        window: Frames of the window.
+        size: Frame side.
         layout: A key of :data:`LAYOUTS`, or :data:`ONNX_ROW` (built in the
             default layout) with ``runtime='onnxruntime'``.
+        runtime: A key of :data:`RUNTIMES`. Defaults to ``'torch'``.
         weights: Optional state dict loaded before the runners are made
             (ONNX Runtime's graphs hold a copy of the weights).
 
@@ -223,9 +259,62 @@ def build_runners(
     if weights is not None:
         model.load_state_dict(weights)
     if runtime == 'torch':
-        return model, StreamingRecognizer(model), _window_step(model)
+        return model, StreamingRecognizer(model), TorchWindow(model)
     return (model, OnnxStreamingRecognizer(model, (size, size)),
-            _onnx_window_step(model, window, size))
+            OnnxWindow(model, window, size))
+
+
+class StreamStep:
+    """The stream mode's prediction at frame ``index``: one frame in.
+
+    Args:
+        runner: The stream runner.
+        clip: Frames [T, 3, H, W]; frame ``index % T`` goes in.
+    """
+
+    def __init__(self, runner: Runner, clip: torch.Tensor) -> None:
+        self.runner = runner
+        self.clip = clip
+
+    def __call__(self, index: int) -> torch.Tensor:
+        """The runner's scores after the frame."""
+        return self.runner.step(self.clip[index % len(self.clip)][None])
+
+
+class WindowStep:
+    """The window mode's prediction at any frame: the whole clip again.
+
+    Args:
+        window_run: The window's prediction (:class:`TorchWindow` or
+            :class:`OnnxWindow`).
+        clip: Frames [window, 3, H, W].
+    """
+
+    def __init__(self, window_run: WindowRun, clip: torch.Tensor) -> None:
+        self.window_run = window_run
+        self.clip = clip
+
+    def __call__(self, index: int) -> torch.Tensor:
+        """The window's scores (``index`` is not read)."""
+        return self.window_run(self.clip)
+
+
+def mode_step(mode: str, runner: Runner, window_run: WindowRun,
+              clip: torch.Tensor) -> Callable[[int], torch.Tensor]:
+    """The prediction of ``mode`` at each frame index.
+
+    Args:
+        mode: A key of :data:`MODES`.
+        runner: The stream runner.
+        window_run: The window's prediction.
+        clip: The frames.
+
+    Returns:
+        A function of the frame index.
+    """
+    if mode == 'stream':
+        return StreamStep(runner, clip)
+    return WindowStep(window_run, clip)
 
 
 def _rss_kib(field: str) -> int:
@@ -262,21 +351,13 @@ def memory_of(mode: str,
         ``rss_built_mib`` (after building), ``peak_mib`` (VmHWM while
         running) and ``extra_mib`` (their difference).
     """
-    _, runner, run = build_runners(model_name, window, size, layout, runtime)
+    _, runner, window_run = build_runners(model_name, window, size, layout,
+                                          runtime)
     if runtime != 'torch':
         # The exports ran the model in PyTorch in this process: what they
         # freed would be reused by this mode and hide its needs.
         release_free_memory()
-    clip = _frames(window, size)
-    if mode == 'stream':
-
-        def step(index: int) -> None:
-            runner.step(clip[index % window][None])
-    else:
-
-        def step(index: int) -> None:
-            run(clip)
-
+    step = mode_step(mode, runner, window_run, _frames(window, size))
     built = _rss_kib('VmRSS')
     with open('/proc/self/clear_refs', 'w') as refs:
         refs.write('5')  # resets VmHWM to the current VmRSS
@@ -382,6 +463,173 @@ class StageTimer:
         self._handles = []
 
 
+@dataclasses.dataclass
+class Mode:
+    """One row of the benchmark: a way to predict at every frame, built.
+
+    Args:
+        name: The row: :func:`row_name` of the mode and the layout.
+        step: The prediction at a frame, ``step(index)``.
+        state_mib: What the runner keeps between frames (MiB); 0 for a
+            mode that keeps nothing.
+        timer: Times the backbone's stages inside every call of ``step``
+            (``--stages``), or None.
+    """
+
+    name: str
+    step: Callable[[int], object]
+    state_mib: float = 0.0
+    timer: Optional[StageTimer] = None
+
+
+def equivalence_gap(runner: Runner, window_run: WindowRun, clip: torch.Tensor,
+                    reference: torch.Tensor) -> float:
+    """Largest difference of the stream and the window to ``reference``.
+
+    The stream runs every frame of ``clip`` (from its current state) and
+    its last scores count; the window runs ``clip`` once.
+
+    Args:
+        runner: The stream runner.
+        window_run: The window's prediction.
+        clip: Frames [window, 3, H, W].
+        reference: The scores to match [num_classes].
+
+    Returns:
+        The largest absolute difference of either.
+    """
+    for index in range(len(clip)):
+        streamed = runner.step(clip[index][None])[0]
+    gap = 0.0
+    for scores in (streamed, window_run(clip)):
+        gap = max(gap, float((scores - reference).abs().max()))
+    return gap
+
+
+def layout_modes(layout: str, model: nn.Module, runner: Runner,
+                 window_run: WindowRun, clip: torch.Tensor,
+                 stages: bool) -> List[Mode]:
+    """The modes of :data:`MODES` in one layout, in row order.
+
+    Made after the layout's equivalence check: from here on the stage
+    timers count every call, and only timed predictions should count.
+
+    Args:
+        layout: The layout's name (the rows' second part).
+        model: The offline model (the window's).
+        runner: Its stream runner.
+        window_run: Its window prediction.
+        clip: The frames every prediction reads.
+        stages: Also time the backbone's stages (:class:`StageTimer`).
+
+    Returns:
+        The stream, then the window.
+    """
+    stream = Mode(
+        row_name('stream', layout), StreamStep(runner, clip),
+        runner.state_nbytes() / 2**20)
+    window = Mode(row_name('window', layout), WindowStep(window_run, clip))
+    if stages:
+        stream.timer = StageTimer(runner.model.backbone)
+        window.timer = StageTimer(model.backbone)
+    return [stream, window]
+
+
+def build_modes(model_name: str,
+                size: int,
+                window: int,
+                layouts: Sequence[str],
+                runtime: str = 'torch',
+                stages: bool = False) -> Tuple[List[Mode], float]:
+    """Every mode in every layout, each checked before it is timed.
+
+    One model per layout, all with the first one's weights. In each
+    layout, the stream's scores after ``window`` frames and the window's
+    scores are compared with PyTorch's window scores in the first layout
+    (the equivalence check, :func:`equivalence_gap`), before the layout's
+    modes are made (:func:`layout_modes`).
+
+    Args:
+        model_name: See :func:`build_model`.
+        size: Frame side.
+        window: Frames of the window.
+        layouts: Keys of :data:`LAYOUTS`; with ``runtime='onnxruntime'``,
+            ``[ONNX_ROW]``.
+        runtime: A key of :data:`RUNTIMES`: where the modes run.
+        stages: Also time each backbone stage (PyTorch only).
+
+    Returns:
+        The modes in row order (per layout, those of :data:`MODES`), and
+        the largest difference of the equivalence checks.
+    """
+    clip = _frames(window, size)
+    modes: List[Mode] = []
+    max_abs_diff, weights, reference = 0.0, None, None
+    for layout in layouts:
+        model, runner, window_run = build_runners(model_name, window, size,
+                                                  layout, runtime, weights)
+        if weights is None:
+            weights = model.state_dict()
+            # PyTorch's window in the first layout: the reference.
+            reference = TorchWindow(model)(clip)
+        max_abs_diff = max(
+            max_abs_diff, equivalence_gap(runner, window_run, clip, reference))
+        modes += layout_modes(layout, model, runner, window_run, clip, stages)
+    return modes, max_abs_diff
+
+
+def measure_latency(
+    modes: Sequence[Mode], warmup: int, repeats: int
+) -> Tuple[Dict[str, List[float]], Dict[str, List[Optional[int]]]]:
+    """Times every mode's prediction, alternating frame by frame.
+
+    At each frame index every mode predicts once, in turn, in this process:
+    drift and other load hit all modes alike.
+
+    Args:
+        modes: The modes.
+        warmup: Frames first, not kept.
+        repeats: Frames timed.
+
+    Returns:
+        Per row, the seconds of each timed prediction, and the minor page
+        faults it took (None off Unix).
+    """
+    times: Dict[str, List[float]] = {mode.name: [] for mode in modes}
+    faults: Dict[str, List[Optional[int]]] = {mode.name: [] for mode in modes}
+    for index in range(warmup + repeats):
+        for mode in modes:
+            elapsed, taken = timed_call(functools.partial(mode.step, index))
+            if index >= warmup:
+                times[mode.name].append(elapsed)
+                faults[mode.name].append(taken)
+    return times, faults
+
+
+def stage_times(modes: Sequence[Mode],
+                warmup: int) -> Dict[str, Dict[str, List[float]]]:
+    """Removes the modes' stage timers; their timed calls.
+
+    Args:
+        modes: The modes, with timers (``stages=True``).
+        warmup: Predictions of the warm-up, dropped: each prediction runs
+            each stage once.
+
+    Returns:
+        Per row, per stage, the seconds of each timed prediction's call.
+    """
+    timed = [mode for mode in modes if mode.timer is not None]
+    for mode in timed:
+        mode.timer.remove()
+    return {
+        mode.name: {
+            stage: calls[warmup:]
+            for stage, calls in mode.timer.times.items()
+        }
+        for mode in timed
+    }
+
+
 def time_modes(model_name: str,
                size: int,
                window: int,
@@ -390,80 +638,46 @@ def time_modes(model_name: str,
                layouts: Sequence[str],
                stages: bool = False,
                runtime: str = 'torch') -> Dict[str, object]:
-    """Latency of both modes in every layout, alternating frame by frame.
+    """Latency of every mode in every layout, alternating frame by frame.
 
-    One model per layout, all with the first one's weights.
+    :func:`build_modes` (with the equivalence check), then
+    :func:`measure_latency`.
 
     Args:
+        model_name: See :func:`build_model`.
+        size: Frame side.
+        window: Frames of the window.
+        warmup: Frames first, not kept.
+        repeats: Frames timed.
         layouts: Keys of :data:`LAYOUTS`; with ``runtime='onnxruntime'``,
             ``[ONNX_ROW]``.
         stages: Also time each backbone stage inside every prediction
             (:class:`StageTimer`; PyTorch only).
-        runtime: A key of :data:`RUNTIMES`: where both modes run.
+        runtime: A key of :data:`RUNTIMES`: where the modes run.
 
     Returns:
         ``{'times': {row_name: [s, ...]}, 'faults': {row_name: [count,
-        ...]}, 'max_abs_diff': float, 'state_mib': float}``; faults are
-        None off Unix. With ``stages``, also ``'stage_times': {row_name:
-        {stage: [s, ...]}}``, one value per timed prediction.
+        ...]}, 'max_abs_diff': float, 'state_mib': {row_name: MiB}}``;
+        faults are None off Unix. With ``stages``, also ``'stage_times':
+        {row_name: {stage: [s, ...]}}``, one value per timed prediction.
+
+    Raises:
+        ValueError: ``stages`` with a runtime other than PyTorch.
     """
     if stages and runtime != 'torch':
         raise ValueError('time_modes: stages=True times PyTorch modules; '
                          f'not with runtime={runtime!r}')
-    clip = _frames(window, size)
-    steps: Dict[str, Callable[[int], object]] = {}
-    timers: Dict[str, StageTimer] = {}
-    max_abs_diff, state_mib, weights = 0.0, 0.0, None
-    for layout in layouts:
-        model, runner, run_window = build_runners(model_name, window, size,
-                                                  layout, runtime, weights)
-        if weights is None:
-            weights = model.state_dict()
-            # PyTorch's window in the first layout: the reference.
-            reference = _window_step(model)(clip)
-        # The equivalence check first: after `window` frames, the stream and
-        # the window in this layout agree with the window in the first one.
-        for index in range(window):
-            streamed = runner.step(clip[index][None])[0]
-        for scores in (streamed, run_window(clip)):
-            max_abs_diff = max(max_abs_diff,
-                               float((scores - reference).abs().max()))
-        state_mib = runner.state_nbytes() / 2**20
-        steps[row_name('stream',
-                       layout)] = (lambda index, runner=runner: runner.step(
-                           clip[index % window][None]))
-        steps[row_name(
-            'window',
-            layout)] = (lambda index, run_window=run_window: run_window(clip))
-        if stages:
-            # After the equivalence check: only timed predictions count.
-            timers[row_name('stream',
-                            layout)] = StageTimer(runner.model.backbone)
-            timers[row_name('window', layout)] = StageTimer(model.backbone)
-    times: Dict[str, List[float]] = {name: [] for name in steps}
-    faults: Dict[str, List[Optional[int]]] = {name: [] for name in steps}
-    for index in range(warmup + repeats):
-        for name, step in steps.items():
-            elapsed, taken = timed_call(lambda: step(index))
-            if index >= warmup:
-                times[name].append(elapsed)
-                faults[name].append(taken)
+    modes, max_abs_diff = build_modes(model_name, size, window, layouts,
+                                      runtime, stages)
+    times, faults = measure_latency(modes, warmup, repeats)
     result = dict(
         times=times,
         faults=faults,
         max_abs_diff=max_abs_diff,
-        state_mib=state_mib)
+        state_mib={mode.name: mode.state_mib
+                   for mode in modes})
     if stages:
-        for timer in timers.values():
-            timer.remove()
-        # Each prediction runs each stage once: drop the warm-up calls.
-        result['stage_times'] = {
-            name: {
-                stage: calls[warmup:]
-                for stage, calls in timer.times.items()
-            }
-            for name, timer in timers.items()
-        }
+        result['stage_times'] = stage_times(modes, warmup)
     return result
 
 
@@ -518,7 +732,7 @@ def format_table(rows: Dict[str, dict]) -> str:
         '|', '|---|---|---|---|---|---|---|---|---|'
     ]
     for name, row in rows.items():
-        mode, layout = name.split('/')
+        mode, layout = split_row_name(name)
         faults = row['faults_per_prediction']
         lines.append(f'| {mode} | {layout} | {row["median_ms"]:.1f} | '
                      f'{row["p90_ms"]:.1f} | {row["vs_window"]:.3f} | '
@@ -548,8 +762,12 @@ def format_stage_table(rows: Dict[str, dict]) -> str:
     return '\n'.join(lines)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
-    """Command line entry point; returns the results."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of the benchmark.
+
+    Returns:
+        The parser.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--model', choices=('r50', 'tiny'), default='r50')
     parser.add_argument('--size', type=int, default=224)
@@ -581,67 +799,158 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
         help='no memory runs (they start one process per mode)')
     parser.add_argument(
         '--memory-of', choices=MODES, default=None, help=argparse.SUPPRESS)
+    return parser
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parses and checks the command line.
+
+    Args:
+        argv: Command-line arguments. Defaults to None (``sys.argv``).
+
+    Returns:
+        The arguments.
+
+    Raises:
+        SystemExit: ``--stages`` with ``--runtime onnxruntime``.
+    """
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.stages and args.runtime != 'torch':
         parser.error('--stages times PyTorch modules; not with --runtime '
                      f'{args.runtime}')
-    torch.set_num_threads(args.threads)
+    return args
+
+
+def set_up(threads: int) -> None:
+    """Sets torch's threads, flushes denormals, registers the modules."""
+    torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
     from mmaction.utils import register_all_modules
 
     import img_mmaction  # noqa: F401  (compat fixes + registration)
     register_all_modules()
-    if args.memory_of is not None:
-        result = memory_of(args.memory_of, args.model, args.size, args.window,
-                           args.memory_frames, args.layouts[0], args.runtime)
-        print(json.dumps(result))
-        return result
 
-    layouts = args.layouts if args.runtime == 'torch' else [ONNX_ROW]
-    load_before = os.getloadavg()
-    timed = time_modes(args.model, args.size, args.window, args.warmup,
-                       args.repeats, layouts, args.stages, args.runtime)
+
+def run_memory_of(args: argparse.Namespace) -> Dict[str, float]:
+    """The child's side of :func:`measure_memory`: prints one JSON line.
+
+    Args:
+        args: The parsed command line, with ``--memory-of``.
+
+    Returns:
+        :func:`memory_of` of the mode in the first of ``--layouts``.
+    """
+    result = memory_of(args.memory_of, args.model, args.size, args.window,
+                       args.memory_frames, args.layouts[0], args.runtime)
+    print(json.dumps(result))
+    return result
+
+
+def mode_gflops(model_name: str, window: int, size: int) -> Dict[str, float]:
+    """GFLOPs of one prediction of each mode (:func:`gflops`).
+
+    Args:
+        model_name: See :func:`build_model`.
+        window: Frames of the window.
+        size: Frame side.
+
+    Returns:
+        ``{mode: GFLOPs}``: the stream runs one frame, the window
+        ``window``.
+    """
+    return dict(
+        stream=gflops(model_name, 1, size),
+        window=gflops(model_name, window, size))
+
+
+def measure_memory(names: Sequence[str],
+                   args: argparse.Namespace) -> Dict[str, Dict[str, float]]:
+    """Each row's memory, each in a fresh process (:func:`memory_of`).
+
+    Args:
+        names: The rows (:func:`row_name`), measured in this order.
+        args: The parsed command line; with ``--skip-memory`` no process
+            starts and every figure is NaN.
+
+    Returns:
+        Per row: ``rss_built_mib``, ``peak_mib`` and ``extra_mib``.
+    """
+    if args.skip_memory:
+        return {name: dict(NOT_MEASURED) for name in names}
+    return {
+        name: _memory_in_child(*split_row_name(name), args)
+        for name in names
+    }
+
+
+def make_rows(timed: Dict[str, object], flops: Dict[str, float],
+              memory: Dict[str, Dict[str, float]], window: int,
+              stages: bool) -> Dict[str, dict]:
+    """The report's rows, one per mode and layout, in timing order.
+
+    Args:
+        timed: :func:`time_modes`.
+        flops: :func:`mode_gflops`.
+        memory: :func:`measure_memory`.
+        window: Frames of the window (a window prediction's stage times
+            are divided by them).
+        stages: Add ``stage_ms_per_frame``.
+
+    Returns:
+        Per row: median and p90 latency (ms), ``vs_window`` (the median
+        over the fastest window row's), page faults per prediction
+        (median; None off Unix), GFLOPs, state between frames (MiB), the
+        memory figures and, with ``stages``, the median ms per frame of
+        each stage.
+    """
     times: Dict[str, List[float]] = timed['times']
-    nothing = dict(
-        rss_built_mib=float('nan'),
-        peak_mib=float('nan'),
-        extra_mib=float('nan'))
-    flops = dict(
-        stream=gflops(args.model, 1, args.size),
-        window=gflops(args.model, args.window, args.size))
-    load_after = os.getloadavg()
     fastest_window = min(
-        statistics.median(times[row_name('window', layout)])
-        for layout in layouts)
+        statistics.median(seconds) for name, seconds in times.items()
+        if split_row_name(name)[0] == 'window')
     rows = {}
-    for layout in layouts:
-        for mode in MODES:
-            name = row_name(mode, layout)
-            median = statistics.median(times[name])
-            faults = timed['faults'][name]
-            rows[name] = dict(
-                median_ms=median * 1e3,
-                p90_ms=_quantile(times[name], 0.9) * 1e3,
-                vs_window=median / fastest_window,
-                faults_per_prediction=(None if None in faults else
-                                       statistics.median(faults)),
-                gflops=flops[mode],
-                state_mib=timed['state_mib'] if mode == 'stream' else 0.0,
-                **(nothing if args.skip_memory else _memory_in_child(
-                    mode, layout, args)))
-            if args.stages:
-                frames = args.window if mode == 'window' else 1
-                rows[name]['stage_ms_per_frame'] = {
-                    stage: statistics.median(calls) * 1e3 / frames
-                    for stage, calls in timed['stage_times'][name].items()
-                }
-    table = format_table(rows)
-    if args.stages:
-        table += '\n\n' + format_stage_table(rows)
+    for name, seconds in times.items():
+        mode = split_row_name(name)[0]
+        median = statistics.median(seconds)
+        faults = timed['faults'][name]
+        rows[name] = dict(
+            median_ms=median * 1e3,
+            p90_ms=_quantile(seconds, 0.9) * 1e3,
+            vs_window=median / fastest_window,
+            faults_per_prediction=(None if None in faults else
+                                   statistics.median(faults)),
+            gflops=flops[mode],
+            state_mib=timed['state_mib'][name],
+            **memory[name])
+        if stages:
+            frames = window if mode == 'window' else 1
+            rows[name]['stage_ms_per_frame'] = {
+                stage: statistics.median(calls) * 1e3 / frames
+                for stage, calls in timed['stage_times'][name].items()
+            }
+    return rows
+
+
+def make_note(args: argparse.Namespace, max_abs_diff: float,
+              rows: Dict[str, dict], load_before: Tuple[float, ...],
+              load_after: Tuple[float, ...]) -> str:
+    """The line under the table: settings, check, load, machine, versions.
+
+    Args:
+        args: The parsed command line.
+        max_abs_diff: The equivalence check's largest difference.
+        rows: :func:`make_rows` (a page fault warning follows when some
+            rows fault).
+        load_before: The load average before the timing.
+        load_after: The load average after the timing.
+
+    Returns:
+        The note.
+    """
     note = (f'{args.model}, {args.size}x{args.size}, window {args.window}, '
             f'batch 1, {args.threads} threads, median of {args.repeats} '
             f'after {args.warmup}; max |stream - window| after '
-            f'{args.window} frames: {timed["max_abs_diff"]:.2e}; load '
+            f'{args.window} frames: {max_abs_diff:.2e}; load '
             f'average {load_before[0]:.2f} before, {load_after[0]:.2f} '
             f'after; {datetime.date.today().isoformat()}, '
             f'{machine()}, torch {torch.__version__}; runtime: '
@@ -650,6 +959,33 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
     warning = page_fault_warning(rows)
     if warning is not None:
         note += '\nWARNING: ' + warning
+    return note
+
+
+def run_benchmark(args: argparse.Namespace) -> Dict[str, object]:
+    """Measures, prints the tables and the note, writes the JSON record.
+
+    Args:
+        args: The parsed command line (without ``--memory-of``).
+
+    Returns:
+        The record: ``rows``, ``max_abs_diff``, ``load_before``,
+        ``load_after``, ``note``, ``runtime``, ``allocator``, ``times``,
+        ``faults`` and, with ``--stages``, ``stage_times``.
+    """
+    layouts = args.layouts if args.runtime == 'torch' else [ONNX_ROW]
+    load_before = os.getloadavg()
+    timed = time_modes(args.model, args.size, args.window, args.warmup,
+                       args.repeats, layouts, args.stages, args.runtime)
+    flops = mode_gflops(args.model, args.window, args.size)
+    load_after = os.getloadavg()
+    memory = measure_memory(list(timed['times']), args)
+    rows = make_rows(timed, flops, memory, args.window, args.stages)
+    note = make_note(args, timed['max_abs_diff'], rows, load_before,
+                     load_after)
+    table = format_table(rows)
+    if args.stages:
+        table += '\n\n' + format_stage_table(rows)
     print(table + '\n\n' + note)
     results = dict(
         rows=rows,
@@ -659,7 +995,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
         note=note,
         runtime=args.runtime,
         allocator=allocator(),
-        times=times,
+        times=timed['times'],
         faults=timed['faults'])
     if args.stages:
         results['stage_times'] = timed['stage_times']
@@ -667,6 +1003,23 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
         with open(args.json, 'w') as handle:
             json.dump(results, handle, indent=2)
     return results
+
+
+def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
+    """Command line entry point.
+
+    Args:
+        argv: Command-line arguments. Defaults to None (``sys.argv``).
+
+    Returns:
+        :func:`run_benchmark`'s record, or with ``--memory-of`` (the
+        memory child) :func:`run_memory_of`'s figures.
+    """
+    args = parse_args(argv)
+    set_up(args.threads)
+    if args.memory_of is not None:
+        return run_memory_of(args)
+    return run_benchmark(args)
 
 
 if __name__ == '__main__':

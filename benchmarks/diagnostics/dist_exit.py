@@ -22,7 +22,7 @@ Two kinds of job:
 - ``--job train`` (default): MMAction2's own ``tools/train.py`` (what ``mim
   train --launcher pytorch`` runs) trains and validates the tiny TSM recipe
   of the end-to-end tests (``img_mmaction.testing.TINY_TSM_CONFIG``) for one
-  epoch on six generated mp4s. This is the job that failed in CI.
+  epoch on six generated mp4s.
 - ``--job collectives``: each process starts the group through mmengine's
   ``init_dist``, makes the collectives mmengine's evaluator makes (object
   broadcasts and gathers, tensor all-reduces) and exits; no DDP wrapper.
@@ -31,7 +31,7 @@ The abort is a race, so the ``without`` count varies from run to run.
 
 Usage::
 
-    python benchmarks/diagnostics/dist_exit.py [--job train|collectives]
+    python -m benchmarks.diagnostics.dist_exit [--job train|collectives]
         [--runs 40] [--port 26500] [--only with|without|destroy-only]
         [--log-dir DIR]
 """
@@ -185,6 +185,15 @@ def _count_in(workspace: Path, runs: int, port: int, settings: Sequence[str],
 
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, int]]:
+    """Runs the jobs and prints the counts (or, with ``--worker``, is one
+    process of a job).
+
+    Args:
+        argv: Command-line arguments. Defaults to None (``sys.argv``).
+
+    Returns:
+        :func:`count_failures`' counts; empty in a worker.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--runs', type=int, default=40)
     parser.add_argument('--port', type=int, default=26500)

@@ -39,7 +39,9 @@ import argparse
 import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import json
+import operator
 import os
 import platform
 import re
@@ -268,7 +270,7 @@ def summarise(runs: Sequence[Dict[str, object]],
     summary: Dict[str, Dict[str, object]] = {}
     for name in order:
         mine = sorted((r for r in runs if r['variant'] == name),
-                      key=lambda r: r['seed'])
+                      key=operator.itemgetter('seed'))
         if not mine:
             continue
         row: Dict[str, object] = dict(seeds=[r['seed'] for r in mine])
@@ -319,13 +321,14 @@ def compare(summary: Dict[str, Dict[str, object]],
     return rows
 
 
+def _cell(row: Dict[str, object], metric: str) -> str:
+    """``mean ± std`` of one metric of a :func:`summarise` row."""
+    return f"{row[metric]['mean']:.3f} ± {row[metric]['std']:.3f}"
+
+
 def format_summary(summary: Dict[str, Dict[str, object]],
                    ceiling: float) -> str:
     """The results table in Markdown, mean +- std over seeds."""
-
-    def cell(row: Dict[str, object], metric: str) -> str:
-        return f"{row[metric]['mean']:.3f} ± {row[metric]['std']:.3f}"
-
     paper = {variant_key(v): v for v in VARIANTS}
     lines = [
         '| backbone | variant | seeds | top-1 | mean class | short-range | '
@@ -338,9 +341,9 @@ def format_summary(summary: Dict[str, Dict[str, object]],
                      if variant.paper is not None else '')
         lines.append(
             f'| {variant.backbone} | {variant.name} | {len(row["seeds"])} | '
-            f'{cell(row, "top1")} | {cell(row, "mean_class")} | '
-            f'{cell(row, "short")} | {cell(row, "long")} | '
-            f'{cell(row, "family")} | {reference} |')
+            f'{_cell(row, "top1")} | {_cell(row, "mean_class")} | '
+            f'{_cell(row, "short")} | {_cell(row, "long")} | '
+            f'{_cell(row, "family")} | {reference} |')
     lines.append(f'\nOrder-blind ceiling (TSN): {ceiling:.3f} top-1.')
     return '\n'.join(lines)
 
@@ -512,8 +515,40 @@ def runs_span(runs: Sequence[Dict[str, object]]) -> float:
     return (max(finished) - min(started)).total_seconds()
 
 
-def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
-    """Runs the benchmark; returns what ``results.json`` holds."""
+@dataclasses.dataclass
+class Plan:
+    """What one invocation runs.
+
+    Args:
+        tag: The run set's name.
+        out: The output folder (absolute).
+        variants: The variants, in table order.
+        seeds: The seeds of each variant.
+        extra: The ``--cfg-options`` of every training run.
+        jobs: Runs at a time.
+        threads: Torch threads of each run.
+    """
+
+    tag: str
+    out: Path
+    variants: List[Variant]
+    seeds: List[int]
+    extra: List[str]
+    jobs: int
+    threads: int
+
+    @property
+    def order(self) -> List[str]:
+        """The variants' keys (:func:`variant_key`), in table order."""
+        return [variant_key(v) for v in self.variants]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (the module docstring's options).
+
+    Returns:
+        The parser.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', default='evidence_output')
     parser.add_argument('--tag', default='reference')
@@ -526,7 +561,22 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
     parser.add_argument('--jobs', type=int, default=2)
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--quick', action='store_true')
-    args = parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parses the command line; ``--quick`` sets its small budget.
+
+    Args:
+        argv: Command-line arguments. Defaults to None (``sys.argv``).
+
+    Returns:
+        The arguments.
+
+    Raises:
+        ValueError: ``--jobs`` or ``--threads`` is below 1.
+    """
+    args = build_parser().parse_args(argv)
     if args.quick:
         args.seeds, args.epochs = args.seeds[:1], 1
         args.variants = args.variants or list(QUICK_VARIANTS)
@@ -534,107 +584,240 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
     if args.jobs < 1 or args.threads < 1:
         raise ValueError(f'--jobs and --threads must be >= 1, got '
                          f'{args.jobs} and {args.threads}')
-    variants = select_variants(args.variants)
+    return args
+
+
+def make_plan(args: argparse.Namespace) -> Plan:
+    """The plan of :func:`parse_args`'s arguments.
+
+    Raises:
+        ValueError: ``--variants`` names no variant.
+    """
     extra = (budget_options(args.epochs) if args.epochs else []) + list(
         args.cfg_options)
-    out = Path(args.out).resolve()
-    start = time.time()
-    started = datetime.now(timezone.utc).isoformat(timespec='seconds')
-    env_start = environment(args.threads, args.jobs)
+    return Plan(args.tag,
+                Path(args.out).resolve(), select_variants(args.variants),
+                args.seeds, extra, args.jobs, args.threads)
 
+
+def prepare_data(out: Path, quick: bool, videos_per_class: int,
+                 val_per_class: int) -> Tuple[Path, float]:
+    """Writes the motion benchmark (once; :func:`motion_bench.generate_bench`).
+
+    Args:
+        out: The output folder (the data go to ``data/`` or, with
+            ``quick``, ``data-quick/``).
+        quick: The ``--quick`` dataset.
+        videos_per_class: Training videos per class.
+        val_per_class: Test videos per class.
+
+    Returns:
+        The dataset folder and its order-blind ceiling.
+    """
     data = motion_bench.generate_bench(
-        out / ('data-quick' if args.quick else 'data'), args.videos_per_class,
-        args.val_per_class)
-    ceiling = json.loads(
-        (data / 'meta.json').read_text())['order_blind_ceiling']
-    jobs = [(v, seed) for v in variants for seed in args.seeds]
-    print(
-        f'{len(jobs)} runs ({len(variants)} variants x {len(args.seeds)} '
-        f'seeds), {args.jobs} at a time, {args.threads} thread(s) each; '
-        f'data {data}',
-        flush=True)
-    lock = threading.Lock()
-    runs: List[Dict[str, object]] = []
+        out / ('data-quick' if quick else 'data'), videos_per_class,
+        val_per_class)
+    meta = json.loads((data / 'meta.json').read_text())
+    return data, meta['order_blind_ceiling']
 
-    def task(variant: Variant, seed: int) -> Dict[str, object]:
-        work = out / 'work' / args.tag / slug(variant_key(variant)) / \
-            f'seed{seed}'
-        record = run_one(variant, seed, data, work, extra)
-        with lock:
-            runs.append(record)
+
+class RunTask:
+    """One (variant, seed) run of a plan, for a thread pool.
+
+    Records each finished run (thread-safe) and prints its progress line.
+
+    Args:
+        plan: The plan.
+        data: The dataset folder.
+
+    Attributes:
+        runs: The records of the finished runs, in finishing order.
+    """
+
+    def __init__(self, plan: Plan, data: Path) -> None:
+        self.plan = plan
+        self.data = data
+        self.total = len(plan.variants) * len(plan.seeds)
+        self.runs: List[Dict[str, object]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, variant: Variant, seed: int) -> Dict[str, object]:
+        """Runs (or reads back) one run; returns its record."""
+        work = self.plan.out / 'work' / self.plan.tag / slug(
+            variant_key(variant)) / f'seed{seed}'
+        record = run_one(variant, seed, self.data, work, self.plan.extra)
+        with self.lock:
+            self.runs.append(record)
             print(
-                f'[{len(runs)}/{len(jobs)}] {variant_key(variant)} seed '
-                f'{seed}: top-1 {record["top1"]:.3f}, short '
+                f'[{len(self.runs)}/{self.total}] {variant_key(variant)} '
+                f'seed {seed}: top-1 {record["top1"]:.3f}, short '
                 f'{record["short"]:.3f}, long {record["long"]:.3f} ' +
                 ('(read back)' if record['cached'] else
                  f'(train {record["train_s"]:.0f} s)'),
                 flush=True)
         return record
 
-    with torch_threads(args.threads), \
-            concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+
+def run_all(plan: Plan, data: Path) -> List[Dict[str, object]]:
+    """Every variant with every seed, ``plan.jobs`` runs at a time.
+
+    Args:
+        plan: The plan.
+        data: The dataset folder.
+
+    Returns:
+        The runs' records (:func:`run_one`), in finishing order.
+    """
+    jobs = [(v, seed) for v in plan.variants for seed in plan.seeds]
+    print(
+        f'{len(jobs)} runs ({len(plan.variants)} variants x '
+        f'{len(plan.seeds)} seeds), {plan.jobs} at a time, {plan.threads} '
+        f'thread(s) each; data {data}',
+        flush=True)
+    task = RunTask(plan, data)
+    with torch_threads(plan.threads), \
+            concurrent.futures.ThreadPoolExecutor(plan.jobs) as pool:
         for future in [pool.submit(task, v, s) for v, s in jobs]:
             future.result()
+    return task.runs
 
-    order = [variant_key(v) for v in variants]
-    summary = summarise(runs, order)
-    comparisons = compare(summary)
-    wall_s = time.time() - start
-    env_end = environment(args.threads, args.jobs)
-    spent = budget(variants[-1].recipe, data, extra)
-    trained = [r for r in runs if not r['cached']]
-    runs_s = sum(r['train_s'] + r['test_s'] for r in runs)
-    span_s = runs_span(runs)
-    header = (f'Motion benchmark, run set "{args.tag}": {spent["epochs"]} '
-              f'epochs, {spent["train_clips"]} training / '
-              f'{spent["test_clips"]} test clips, seeds {args.seeds}; '
-              f'{len(trained)} runs trained, '
-              f'{len(runs) - len(trained)} read back; wall time '
-              f'{wall_s / 60:.1f} min (the runs\' own mim train + test '
-              f'times add up to {runs_s / 60:.1f} min; from the first '
-              f'start to the last finish {span_s / 60:.1f} min) on '
-              f'{env_start["machine"]} '
-              f'({args.jobs} runs at a time, {args.threads} thread each; '
-              f'load average {env_start["load_average"][0]:.1f} at start, '
-              f'{env_end["load_average"][0]:.1f} at end). torch '
-              f'{env_start["versions"]["torch"]}, mmaction2 '
-              f'{env_start["versions"]["mmaction2"]}, mmengine '
-              f'{env_start["versions"]["mmengine"]}; commit '
-              f'{env_start["commit"]}; {started}.')
-    if spent['extra_options']:
-        header += f' Options: {" ".join(spent["extra_options"])}.'
-    ordered = sorted(
-        runs, key=lambda r: (order.index(r['variant']), r['seed']))
-    text = (f'{header}\n\n{format_summary(summary, ceiling)}\n\n'
-            f'{format_comparisons(comparisons)}\n\nAccuracy of each class '
-            f'(mean over seeds):\n\n{format_per_class(summary)}\n\n'
-            f'Every run:\n\n{format_runs(ordered)}\n')
-    print('\n' + text)
-    result_dir = out / args.tag
-    result_dir.mkdir(parents=True, exist_ok=True)
-    plot(
-        summary, ceiling,
-        f'Motion benchmark ({args.tag}): {spent["epochs"]} epochs, '
-        f'{len(args.seeds)} seed(s)', result_dir / 'evidence.png')
-    result = dict(
-        tag=args.tag,
+
+def run_order(order: Sequence[str], run: Dict[str, object]) -> Tuple[int, int]:
+    """The sort key of a run: its variant's place in ``order``, its seed."""
+    return order.index(run['variant']), run['seed']
+
+
+def make_result(plan: Plan, runs: Sequence[Dict[str, object]], data: Path,
+                ceiling: float, started: str, wall_s: float,
+                env_start: Dict[str, object]) -> Dict[str, object]:
+    """What ``results.json`` holds: statistics, budget, environment, runs.
+
+    Args:
+        plan: The plan.
+        runs: The runs' records.
+        data: The dataset folder.
+        ceiling: Its order-blind ceiling.
+        started: When the benchmark started (UTC, ISO 8601).
+        wall_s: Its wall time so far (the runs done).
+        env_start: :func:`environment` at the start.
+
+    Returns:
+        ``tag``, ``started``, ``wall_s``, ``runs_s``, ``span_s``,
+        ``environment``, ``budget``, ``order_blind_ceiling``, ``summary``,
+        ``comparisons`` and ``runs`` (without their cache keys, in table
+        order).
+    """
+    summary = summarise(runs, plan.order)
+    return dict(
+        tag=plan.tag,
         started=started,
         wall_s=wall_s,
-        runs_s=runs_s,
-        span_s=span_s,
-        environment=dict(start=env_start, end=env_end),
-        budget=spent,
+        runs_s=sum(r['train_s'] + r['test_s'] for r in runs),
+        span_s=runs_span(runs),
+        environment=dict(
+            start=env_start, end=environment(plan.threads, plan.jobs)),
+        budget=budget(plan.variants[-1].recipe, data, plan.extra),
         order_blind_ceiling=ceiling,
         summary=summary,
-        comparisons=comparisons,
+        comparisons=compare(summary),
         runs=sorted(({
             k: v
             for k, v in r.items() if k != 'key'
         } for r in runs),
-                    key=lambda r: (order.index(r['variant']), r['seed'])))
+                    key=functools.partial(run_order, plan.order)))
+
+
+def make_header(result: Dict[str, object], seeds: Sequence[int]) -> str:
+    """The report's first paragraph: budget, runs, times, machine.
+
+    Args:
+        result: :func:`make_result`.
+        seeds: The seeds.
+
+    Returns:
+        The paragraph.
+    """
+    spent, runs = result['budget'], result['runs']
+    env_start, env_end = (result['environment']['start'],
+                          result['environment']['end'])
+    trained = [r for r in runs if not r['cached']]
+    header = (f'Motion benchmark, run set "{result["tag"]}": '
+              f'{spent["epochs"]} epochs, {spent["train_clips"]} training / '
+              f'{spent["test_clips"]} test clips, seeds {list(seeds)}; '
+              f'{len(trained)} runs trained, '
+              f'{len(runs) - len(trained)} read back; wall time '
+              f'{result["wall_s"] / 60:.1f} min (the runs\' own mim train + '
+              f'test times add up to {result["runs_s"] / 60:.1f} min; from '
+              f'the first start to the last finish '
+              f'{result["span_s"] / 60:.1f} min) on {env_start["machine"]} '
+              f'({env_start["parallel_runs"]} runs at a time, '
+              f'{env_start["threads_per_run"]} thread each; load average '
+              f'{env_start["load_average"][0]:.1f} at start, '
+              f'{env_end["load_average"][0]:.1f} at end). torch '
+              f'{env_start["versions"]["torch"]}, mmaction2 '
+              f'{env_start["versions"]["mmaction2"]}, mmengine '
+              f'{env_start["versions"]["mmengine"]}; commit '
+              f'{env_start["commit"]}; {result["started"]}.')
+    if spent['extra_options']:
+        header += f' Options: {" ".join(spent["extra_options"])}.'
+    return header
+
+
+def report_text(result: Dict[str, object], seeds: Sequence[int]) -> str:
+    """``results.md``: the header, the tables and every run."""
+    summary = result['summary']
+    return (f'{make_header(result, seeds)}\n\n'
+            f'{format_summary(summary, result["order_blind_ceiling"])}\n\n'
+            f'{format_comparisons(result["comparisons"])}\n\nAccuracy of '
+            f'each class (mean over seeds):\n\n{format_per_class(summary)}'
+            f'\n\nEvery run:\n\n{format_runs(result["runs"])}\n')
+
+
+def write_outputs(result: Dict[str, object], text: str, plan: Plan) -> Path:
+    """Writes ``evidence.png``, ``results.json`` and ``results.md``.
+
+    Args:
+        result: :func:`make_result`.
+        text: :func:`report_text`.
+        plan: The plan.
+
+    Returns:
+        The folder written, ``<out>/<tag>``.
+    """
+    result_dir = plan.out / plan.tag
+    result_dir.mkdir(parents=True, exist_ok=True)
+    plot(
+        result['summary'], result['order_blind_ceiling'],
+        f'Motion benchmark ({plan.tag}): {result["budget"]["epochs"]} '
+        f'epochs, {len(plan.seeds)} seed(s)', result_dir / 'evidence.png')
     (result_dir / 'results.json').write_text(json.dumps(result, indent=1))
     (result_dir / 'results.md').write_text(text)
     print(f'Written: {result_dir}/results.json, results.md, evidence.png')
+    return result_dir
+
+
+def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
+    """Runs the benchmark; returns what ``results.json`` holds.
+
+    Args:
+        argv: Command-line arguments. Defaults to None (``sys.argv``).
+
+    Returns:
+        :func:`make_result`.
+    """
+    args = parse_args(argv)
+    plan = make_plan(args)
+    start = time.time()
+    started = datetime.now(timezone.utc).isoformat(timespec='seconds')
+    env_start = environment(plan.threads, plan.jobs)
+    data, ceiling = prepare_data(plan.out, args.quick, args.videos_per_class,
+                                 args.val_per_class)
+    runs = run_all(plan, data)
+    wall_s = time.time() - start
+    result = make_result(plan, runs, data, ceiling, started, wall_s, env_start)
+    text = report_text(result, plan.seeds)
+    print('\n' + text)
+    write_outputs(result, text, plan)
     return result
 
 

@@ -409,6 +409,28 @@ def order_blind_ceiling(labels: Sequence[int]) -> float:
     return best / labels.size
 
 
+def render_scene(seed: int, options: BenchOptions, label: int, split: str,
+                 index: int) -> np.ndarray:
+    """Clip ``index`` of class ``label`` in ``split`` of the dataset.
+
+    A family's classes share scene seeds: they differ only in the order of
+    the same frames.
+
+    Args:
+        seed: Base seed of the dataset.
+        options: Data options.
+        label: The class.
+        split: ``'train'`` or ``'val'``.
+        index: The clip's number within its class and split.
+
+    Returns:
+        The clip, uint8 RGB [F, H, W, 3].
+    """
+    return render_bench_clip(label,
+                             scene_seed(seed, split, FAMILY_OF[label], index),
+                             options)
+
+
 def generate_bench(out: os.PathLike,
                    videos_per_class: int = 100,
                    val_per_class: int = 40,
@@ -450,16 +472,10 @@ def generate_bench(out: os.PathLike,
         order_blind_groups=[list(g) for g in ORDER_BLIND_GROUPS],
         order_blind_ceiling=order_blind_ceiling(val_labels)
         if val_per_class else None)
-
-    def render(label: int, split: str, index: int) -> np.ndarray:
-        # A family's classes share scene seeds: they differ only in the
-        # order of the same frames.
-        return render_bench_clip(
-            label, scene_seed(seed, split, FAMILY_OF[label], index), opts)
-
     return write_video_dataset(out, meta, CLASS_NAMES,
                                dict(train=videos_per_class, val=val_per_class),
-                               render, progress)
+                               functools.partial(render_scene, seed, opts),
+                               progress)
 
 
 def sampled_test_frames(num_frames: int) -> np.ndarray:

@@ -30,10 +30,12 @@ Usage::
 """
 from __future__ import annotations
 import argparse
+import dataclasses
 import datetime
 import email.parser
 import importlib.metadata
 import json
+import operator
 import subprocess
 import sys
 import zipfile
@@ -284,6 +286,94 @@ def find_wheel(dest: Path, name: str, version: str) -> Path:
     raise FileNotFoundError(f'no wheel of {name}=={version} in {dest}')
 
 
+@dataclasses.dataclass
+class Resolution:
+    """What :func:`resolve` knows between two levels of downloads.
+
+    Args:
+        specifiers: :func:`requirement_specifiers` of the project.
+        environment: :func:`device_environment`.
+        device_has: Canonical names the device has (never downloaded).
+        wanted: Name -> everything that asks for it, intersected.
+        required_by: Name -> who requires it (a root: why it is needed).
+        skipped: Name -> why it is not downloaded.
+        done: Name -> its manifest entry, once downloaded.
+    """
+
+    specifiers: Mapping[str, SpecifierSet]
+    environment: Mapping[str, str]
+    device_has: Set[str]
+    wanted: Dict[str, SpecifierSet] = dataclasses.field(default_factory=dict)
+    required_by: Dict[str, List[str]] = dataclasses.field(default_factory=dict)
+    skipped: Dict[str, str] = dataclasses.field(default_factory=dict)
+    done: Dict[str, dict] = dataclasses.field(default_factory=dict)
+
+    def add_root(self, name: str, why: str) -> None:
+        """Wants ``name`` (as the project specifies it) because of ``why``."""
+        name = canonicalize_name(name)
+        self.wanted[name] = SpecifierSet(str(self.specifiers.get(name, '')))
+        self.required_by[name] = [why]
+
+    def add_wheel(self, name: str, version: str, path: Path) -> List[str]:
+        """Records a downloaded wheel and what it requires on the device.
+
+        Args:
+            name: Canonical name.
+            version: Its version.
+            path: The wheel.
+
+        Returns:
+            What it requires that is wanted and not downloaded yet.
+
+        Raises:
+            ValueError: It asks for another version of a downloaded wheel.
+        """
+        self.done[name] = dict(
+            name=name,
+            version=version,
+            file=path.name,
+            bytes=path.stat().st_size,
+            required_by=self.required_by[name])
+        following = []
+        for requirement in applicable_requirements(
+                wheel_requires(path), self.environment):
+            dep = self.require(f'{name} {version}', requirement)
+            if dep is not None and dep not in self.done:
+                following.append(dep)
+        return following
+
+    def require(self, by: str, requirement: Requirement) -> Optional[str]:
+        """Wants ``requirement`` of ``by``, unless the device has it.
+
+        Args:
+            by: ``'<name> <version>'`` of the wheel that requires it.
+            requirement: One of its ``Requires-Dist``.
+
+        Returns:
+            The canonical name of the requirement, or None when it is
+            skipped (the device has it, or :data:`LEFT_OUT`).
+
+        Raises:
+            ValueError: It asks for another version of a downloaded wheel.
+        """
+        dep = canonicalize_name(requirement.name)
+        if DEVICE_ALIASES.get(dep, dep) in self.device_has:
+            self.skipped[dep] = 'the device has it'
+            return None
+        if dep in LEFT_OUT:
+            self.skipped[dep] = LEFT_OUT[dep]
+            return None
+        self.required_by.setdefault(dep, []).append(f'{by}: {requirement}')
+        project = SpecifierSet(str(self.specifiers.get(dep, '')))
+        self.wanted[dep] = self.wanted.get(dep,
+                                           project) & requirement.specifier
+        downloaded = self.done.get(dep, {}).get('version')
+        if downloaded is not None and downloaded not in self.wanted[dep]:
+            raise ValueError(f'{dep} {downloaded} was downloaded, but {by} '
+                             f'asks for {requirement}')
+        return dep
+
+
 def resolve(
     dest: Path,
     python_version: str,
@@ -305,56 +395,28 @@ def resolve(
         required_by), ``device_has``, ``left_out`` and the settings.
     """
     environment = device_environment(python_version)
-    device_has = installed_closure(DEVICE_PACKAGES, environment)
-    wanted: Dict[str, SpecifierSet] = {}
-    required_by: Dict[str, List[str]] = {}
-    skipped: Dict[str, str] = {}
+    state = Resolution(specifiers, environment,
+                       installed_closure(DEVICE_PACKAGES, environment))
     for name, why in (ROOTS if roots is None else roots).items():
-        name = canonicalize_name(name)
-        wanted[name] = SpecifierSet(str(specifiers.get(name, '')))
-        required_by[name] = [why]
-    done: Dict[str, dict] = {}
-    level = list(wanted)
+        state.add_root(name, why)
+    level = list(state.wanted)
     while level:
-        versions = {n: choose_version(n, wanted[n]) for n in level}
+        versions = {n: choose_version(n, state.wanted[n]) for n in level}
         pip_download([f'{n}=={v}' for n, v in versions.items()], dest,
                      python_version, pip_options)
         following: List[str] = []
         for name, version in versions.items():
             path = find_wheel(dest, name, version)
-            done[name] = dict(
-                name=name,
-                version=version,
-                file=path.name,
-                bytes=path.stat().st_size,
-                required_by=required_by[name])
-            for requirement in applicable_requirements(
-                    wheel_requires(path), environment):
-                dep = canonicalize_name(requirement.name)
-                if DEVICE_ALIASES.get(dep, dep) in device_has:
-                    skipped[dep] = 'the device has it'
-                    continue
-                if dep in LEFT_OUT:
-                    skipped[dep] = LEFT_OUT[dep]
-                    continue
-                required_by.setdefault(
-                    dep, []).append(f'{name} {version}: {requirement}')
-                wanted[dep] = wanted.get(
-                    dep, SpecifierSet(str(specifiers.get(
-                        dep, '')))) & requirement.specifier
-                if dep in done and done[dep]['version'] not in wanted[dep]:
-                    raise ValueError(
-                        f'{dep} {done[dep]["version"]} was downloaded, but '
-                        f'{name} {version} asks for {requirement}')
-                if dep not in done and dep not in following:
+            for dep in state.add_wheel(name, version, path):
+                if dep not in following:
                     following.append(dep)
-        level = [n for n in following if n not in done]
+        level = [n for n in following if n not in state.done]
     return dict(
         python_version=python_version,
         platforms=list(PLATFORMS),
         device_packages=list(DEVICE_PACKAGES),
-        wheels=sorted(done.values(), key=lambda w: w['name']),
-        skipped=dict(sorted(skipped.items())))
+        wheels=sorted(state.done.values(), key=operator.itemgetter('name')),
+        skipped=dict(sorted(state.skipped.items())))
 
 
 def remove_stale(dest: Path, keep: Iterable[str]) -> List[str]:
@@ -376,17 +438,11 @@ def remove_stale(dest: Path, keep: Iterable[str]) -> List[str]:
     return removed
 
 
-def main(argv: Optional[Sequence[str]] = None) -> dict:
-    """Downloads the wheels, writes the manifest, checks the size.
-
-    Args:
-        argv: Command-line arguments. Defaults to None (``sys.argv``).
+def build_parser() -> argparse.ArgumentParser:
+    """The command line.
 
     Returns:
-        The manifest.
-
-    Raises:
-        SystemExit: The wheels exceed ``--limit-mib`` (exit status 1).
+        The parser.
     """
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
@@ -402,38 +458,77 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         type=float,
         default=64.0,
         help='what may travel with a device command (default: 64)')
-    args = parser.parse_args(argv)
+    return parser
+
+
+def project_specifiers() -> Dict[str, SpecifierSet]:
+    """:func:`requirement_specifiers` of ``requirements.txt`` and
+    ``requirements/*.txt``."""
+    files = sorted((REPO / 'requirements').glob('*.txt'))
+    return requirement_specifiers([REPO / 'requirements.txt'] + files)
+
+
+def add_totals(manifest: dict, limit_mib: float,
+               argv: Optional[Sequence[str]]) -> None:
+    """Adds the size, the limit, the date and the command, in place.
+
+    Args:
+        manifest: :func:`resolve`'s manifest.
+        limit_mib: ``--limit-mib``.
+        argv: The command-line arguments given to :func:`main` (None:
+            ``sys.argv``).
+    """
+    total = sum(w['bytes'] for w in manifest['wheels'])
+    manifest.update(
+        total_bytes=total,
+        total_mib=round(total / 2**20, 2),
+        limit_mib=limit_mib,
+        created=datetime.datetime.now().astimezone().isoformat(
+            timespec='seconds'),
+        command='python -m benchmarks.gpu.device_wheels ' +
+        ' '.join(argv if argv is not None else sys.argv[1:]))
+
+
+def print_summary(manifest: dict, dest: Path) -> None:
+    """Prints each wheel and its size, the total and what was left out."""
+    print('| wheel | bytes |\n|---|---|')
+    for wheel in manifest['wheels']:
+        print(f"| {wheel['file']} | {wheel['bytes']} |")
+    print(f"{len(manifest['wheels'])} wheels, {manifest['total_mib']} MiB "
+          f"in {dest} (limit {manifest['limit_mib']} MiB); left out: " +
+          ', '.join(f'{k} ({v})'
+                    for k, v in manifest['skipped'].items() if k in LEFT_OUT))
+
+
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    """Downloads the wheels, writes the manifest, checks the size.
+
+    Args:
+        argv: Command-line arguments. Defaults to None (``sys.argv``).
+
+    Returns:
+        The manifest.
+
+    Raises:
+        SystemExit: The wheels exceed ``--limit-mib`` (exit status 1).
+    """
+    args = build_parser().parse_args(argv)
     dest = Path(args.dest)
     dest.mkdir(parents=True, exist_ok=True)
-    files = sorted((REPO / 'requirements').glob('*.txt'))
     pip_options = [] if args.find_links is None else [
         '--no-index', '--find-links', args.find_links
     ]
     manifest = resolve(
         dest,
         args.python_version,
-        requirement_specifiers([REPO / 'requirements.txt'] + files),
+        project_specifiers(),
         pip_options=pip_options)
     manifest['removed_stale'] = remove_stale(
         dest, [w['file'] for w in manifest['wheels']])
-    total = sum(w['bytes'] for w in manifest['wheels'])
-    manifest.update(
-        total_bytes=total,
-        total_mib=round(total / 2**20, 2),
-        limit_mib=args.limit_mib,
-        created=datetime.datetime.now().astimezone().isoformat(
-            timespec='seconds'),
-        command='python -m benchmarks.gpu.device_wheels ' +
-        ' '.join(argv if argv is not None else sys.argv[1:]))
+    add_totals(manifest, args.limit_mib, argv)
     (dest / 'MANIFEST.json').write_text(json.dumps(manifest, indent=2))
-    print('| wheel | bytes |\n|---|---|')
-    for wheel in manifest['wheels']:
-        print(f"| {wheel['file']} | {wheel['bytes']} |")
-    print(f"{len(manifest['wheels'])} wheels, {manifest['total_mib']} MiB "
-          f'in {dest} (limit {args.limit_mib} MiB); left out: ' +
-          ', '.join(f'{k} ({v})'
-                    for k, v in manifest['skipped'].items() if k in LEFT_OUT))
-    if total > args.limit_mib * 2**20:
+    print_summary(manifest, dest)
+    if manifest['total_bytes'] > args.limit_mib * 2**20:
         raise SystemExit(f"device_wheels: {manifest['total_mib']} MiB of "
                          f'wheels exceed --limit-mib {args.limit_mib}')
     return manifest

@@ -314,18 +314,11 @@ class Check:
         self.save()
 
 
-def main(argv: Optional[Sequence[str]] = None) -> dict:
-    """Runs the check; writes ``gpu_check.json`` and ``gpu_check.log``.
-
-    Args:
-        argv: Command-line arguments. Defaults to None (``sys.argv``).
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of the check.
 
     Returns:
-        The report.
-
-    Raises:
-        SystemExit: ``--budget-s`` is not positive, or ``--dry-run-tests``
-            is asked with a GPU.
+        The parser.
     """
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
@@ -348,42 +341,104 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         help='CPU fallback: run the CUDA tests\' code on the CPU')
     parser.add_argument(
         '--site', default=None, help='where check.sh installed the wheels')
+    return parser
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parses and checks the command line; decides on the CPU fallback.
+
+    Args:
+        argv: Command-line arguments. Defaults to None (``sys.argv``).
+
+    Returns:
+        The arguments; ``cpu`` is True with ``--cpu`` and without CUDA.
+
+    Raises:
+        SystemExit: ``--budget-s`` is not positive, or ``--dry-run-tests``
+            is asked with a GPU.
+    """
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.budget_s <= 0:
         parser.error(f'--budget-s must be > 0, got {args.budget_s}')
-    cpu = args.cpu or not torch.cuda.is_available()
-    if args.dry_run_tests and not cpu:
+    args.cpu = args.cpu or not torch.cuda.is_available()
+    if args.dry_run_tests and not args.cpu:
         parser.error('--dry-run-tests is for the CPU fallback (--cpu, or '
                      'no CUDA); with a GPU the CUDA tests run for real')
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    report = dict(
-        mode='cpu-fallback' if cpu else 'cuda',
-        started=datetime.datetime.now().astimezone().isoformat(
-            timespec='seconds'),
+    return args
+
+
+def now() -> str:
+    """The local time, to the second, with its UTC offset (ISO 8601)."""
+    return datetime.datetime.now().astimezone().isoformat(timespec='seconds')
+
+
+def new_report(args: argparse.Namespace,
+               argv: Optional[Sequence[str]] = None) -> dict:
+    """The report before any stage: mode, command, environment, packages.
+
+    Args:
+        args: :func:`parse_args`.
+        argv: The command-line arguments given to :func:`main` (None:
+            ``sys.argv``).
+
+    Returns:
+        The report, with no stage yet.
+    """
+    return dict(
+        mode='cpu-fallback' if args.cpu else 'cuda',
+        started=now(),
         command=' '.join([sys.executable, '-m', __spec__.name] +
                          list(argv if argv is not None else sys.argv[1:])),
         site=args.site,
         environment=torch_environment(),
         packages=carried_packages(args.site),
         stages={})
+
+
+def run_stages(check: Check, dry_run_tests: bool) -> None:
+    """The CUDA tests, then the benchmark(s) of the fallback or the GPU.
+
+    Args:
+        check: The check (its ``cpu`` picks the benchmarks).
+        dry_run_tests: Run the CUDA tests' code on the CPU.
+    """
+    check.cuda_tests(dry_run=dry_run_tests)
+    if check.cpu:
+        check.benchmark('benchmark_amp', ['--amp'])
+    else:
+        check.benchmark(
+            'benchmark_amp',
+            ['--amp', '--profile', '15', '--profile-step', 'train'])
+        check.benchmark('benchmark_fp32', [])
+
+
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    """Runs the check; writes ``gpu_check.json`` and ``gpu_check.log``.
+
+    Args:
+        argv: Command-line arguments. Defaults to None (``sys.argv``).
+
+    Returns:
+        The report.
+
+    Raises:
+        SystemExit: ``--budget-s`` is not positive, or ``--dry-run-tests``
+            is asked with a GPU.
+    """
+    args = parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    report = new_report(args, argv)
     with open(out / 'gpu_check.log', 'a') as handle:
         log = Log(handle)
         log(f"# GPU check, {report['mode']}, {report['started']}")
         log(json.dumps(report['environment']))
         log(json.dumps(report['packages']))
-        check = Check(out, cpu, args.budget_s, log, report)
+        check = Check(out, args.cpu, args.budget_s, log, report)
         check.save()
-        check.cuda_tests(dry_run=args.dry_run_tests)
-        if cpu:
-            check.benchmark('benchmark_amp', ['--amp'])
-        else:
-            check.benchmark(
-                'benchmark_amp',
-                ['--amp', '--profile', '15', '--profile-step', 'train'])
-            check.benchmark('benchmark_fp32', [])
-        report['finished'] = datetime.datetime.now().astimezone().isoformat(
-            timespec='seconds')
+        run_stages(check, args.dry_run_tests)
+        report['finished'] = now()
         check.save()
         statuses = {k: v['status'] for k, v in report['stages'].items()}
         log(f'# done: {json.dumps(statuses)}')

@@ -12,10 +12,13 @@ the same gradients (input and kernel), then prints the median forward and
 forward+backward times, alternating the implementations in every
 repetition, for NCHW and channels_last inputs.
 
-Usage: python benchmarks/studies/shift_impls.py [--threads 2] [--repeats 30]
+Usage::
+
+    python -m benchmarks.studies.shift_impls [--threads 2] [--repeats 30]
 """
 from __future__ import annotations
 import argparse
+import functools
 import statistics
 import time
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -102,6 +105,23 @@ def median_ms(fns: Dict[str, Callable[[], None]],
     return {name: statistics.median(t) * 1e3 for name, t in times.items()}
 
 
+def forward(module: AdaptiveShift, x: torch.Tensor) -> None:
+    """One forward of ``module`` on ``x``, without gradients."""
+    with torch.no_grad():
+        module(x)
+
+
+def forward_backward(module: AdaptiveShift, x: torch.Tensor) -> None:
+    """One forward and backward; the gradients are then dropped.
+
+    Args:
+        module: The shift.
+        x: Its input, a leaf that requires gradients.
+    """
+    module(x).sum().backward()
+    x.grad = module.weight.grad = None
+
+
 def compare(channels: int,
             side: int,
             num_segments: int = 8,
@@ -127,29 +147,27 @@ def compare(channels: int,
                     side).contiguous(memory_format=layout)
     check_equal(modules, x)
     x_grad = x.clone().requires_grad_(True)
-
-    def forward(module: AdaptiveShift) -> Callable[[], None]:
-
-        def run() -> None:
-            with torch.no_grad():
-                module(x)
-
-        return run
-
-    def train(module: AdaptiveShift) -> Callable[[], None]:
-
-        def run() -> None:
-            module(x_grad).sum().backward()
-            x_grad.grad = module.weight.grad = None
-
-        return run
-
-    fns = {f'{impl} fwd': forward(m) for impl, m in modules.items()}
-    fns.update({f'{impl} fwd+bwd': train(m) for impl, m in modules.items()})
+    fns: Dict[str, Callable[[], None]] = {
+        f'{impl} fwd': functools.partial(forward, module, x)
+        for impl, module in modules.items()
+    }
+    fns.update({
+        f'{impl} fwd+bwd':
+        functools.partial(forward_backward, module, x_grad)
+        for impl, module in modules.items()
+    })
     return median_ms(fns, repeats)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
+    """Checks and times both implementations; prints the table.
+
+    Args:
+        argv: Command-line arguments. Defaults to None (``sys.argv``).
+
+    Raises:
+        ValueError: A count is below 1.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--segments', type=int, default=8)

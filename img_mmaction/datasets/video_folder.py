@@ -299,6 +299,7 @@ def write_recipe(path: os.PathLike,
     Returns:
         ``path``.
     """
+
     def base(relative: str) -> str:
         return f'img_mmaction::_base_/{relative}'
 

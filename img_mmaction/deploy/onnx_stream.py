@@ -52,8 +52,7 @@ def session_options(threads: Optional[int] = None):
         ``onnxruntime.SessionOptions`` with all graph optimisations, one
         inter-op thread, and no spinning: between frames, and while another
         session of the process runs, the idle workers sleep instead of
-        taking the cores (spinning workers of one session slowed the other
-        session's frames by a third in one process on 2 cores).
+        taking the cores (docs/online.md).
     """
     import onnxruntime
     options = onnxruntime.SessionOptions()

@@ -1,4 +1,5 @@
 """benchmarks.online_accuracy: the frames-seen protocols, on tiny videos."""
+import json
 from pathlib import Path
 
 import numpy as np
@@ -89,3 +90,22 @@ def test_accuracy_curve_table_and_figure(tmp_path: Path) -> None:
     assert '| 2 | 0.667 |' in table
     assert '| `mim test` (recipe) | 0.500 |' in table
     assert experiment.plot(results, tmp_path / 'a.png').stat().st_size > 0
+
+
+def test_results_are_printed_and_written(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture
+                                         ) -> None:
+    results = {
+        'a': dict(label='A', top1_after_frames=[0.25, 0.5], mim_test_top1=0.5)
+    }
+    assert experiment.progress_line(results['a']) == (
+        '  A: mim test top-1 0.500; after 1..2 frames: 0.25 0.50')
+    args = experiment.build_parser().parse_args(['--seed', '3'])
+    experiment.write_results(results, args, ['--seed', '3'], tmp_path, 4)
+    summary = (tmp_path / 'results_seed3.md').read_text()
+    assert '| 2 | 0.500 |' in summary
+    assert '4 val videos; 12 epochs, training seed 3, data seed 0;' in summary
+    record = json.loads((tmp_path / 'results_seed3.json').read_text())
+    assert record['runs'] == results and record['argv'] == ['--seed', '3']
+    assert (tmp_path / 'accuracy_vs_frames_seed3.png').stat().st_size > 0
+    assert summary.strip() in capsys.readouterr().out

@@ -89,3 +89,71 @@ def test_benchmark_rejects_bad_arguments() -> None:
         benchmark.main(['--repeats', '0'])
     with pytest.raises(ValueError, match='--infer-batch must be >= 1'):
         benchmark.main(['--infer-batch', '0'])
+
+
+class _Recorder(nn.Module):
+    """A stand-in recognizer: logs each ``extract_feat`` call's mode."""
+
+    def __init__(self, name: str, log: list) -> None:
+        super().__init__()
+        self.name, self.log = name, log
+        self.fc = nn.Linear(4, 174)
+
+    def extract_feat(self, inputs: torch.Tensor, stage: str) -> tuple:
+        self.log.append((self.name, 'train' if self.training else 'eval'))
+        return self.fc(inputs), None
+
+
+def _workload(batch: int = 2) -> 'benchmark.Workload':
+    cpu = torch.device('cpu')
+    return benchmark.Workload(cpu, torch.randn(batch, 4), torch.randn(1, 4),
+                              torch.zeros(batch, dtype=torch.long),
+                              torch.autocast('cpu', enabled=False))
+
+
+def test_time_steps_alternate_the_models_in_every_round() -> None:
+    log: list = []
+    models = {name: _Recorder(name, log) for name in ('a', 'b')}
+    samples = benchmark.time_steps(models, _workload(), warmup=1, repeats=2)
+    assert log == [('a', 'eval'), ('a', 'train'), ('b', 'eval'),
+                   ('b', 'train')] * 3
+    for name in models:
+        assert [len(samples[name][step])
+                for step in ('forward', 'train')] == [2, 2]
+        assert min(samples[name]['forward'] + samples[name]['train']) > 0
+
+
+def test_rows_medians_throughput_memory_and_ratios() -> None:
+    row = benchmark.timing_row(
+        dict(forward=[3.0, 1.0, 2.0], train=[4.0, 8.0, 6.0]),
+        infer_batch=1,
+        batch=3)
+    assert row == dict(
+        forward_s=2.0,
+        forward_batch=1,
+        train_step_s=6.0,
+        train_batch=3,
+        train_clips_per_s=0.5)
+    memory = benchmark.memory_row(_Recorder('a', []), _workload(batch=5))
+    # Saved for backward: the linear's input [5, 4] (its weight is a
+    # parameter), the log-softmax [5, 174], the int64 labels [5] and the
+    # loss's total weight (one float).
+    assert memory == dict(
+        saved_act_mib=(5 * 4 * 4 + 5 * 174 * 4 + 5 * 8 + 4) / 2**20)
+    results = {
+        'TSM-R50': dict(forward_s=2.0, train_step_s=4.0),
+        'IMG-Res2Net50': dict(forward_s=3.0, train_step_s=5.0)
+    }
+    benchmark.add_ratios(results)
+    assert results['IMG-Res2Net50']['forward_vs_tsm'] == 1.5
+    assert results['IMG-Res2Net50']['train_vs_tsm'] == 1.25
+    assert results['TSM-R50']['forward_vs_tsm'] == 1.0
+
+
+def test_check_args_fills_the_inference_batch() -> None:
+    args = benchmark.build_parser().parse_args(['--batch', '4'])
+    benchmark.check_args(args)
+    assert args.infer_batch == 4
+    with pytest.raises(ValueError, match='--warmup must be >= 0'):
+        benchmark.check_args(benchmark.build_parser().parse_args(
+            ['--warmup', '-1']))

@@ -1,4 +1,5 @@
 """benchmarks.streaming: streaming vs window, on the tiny causal model."""
+import functools
 import json
 import math
 import mmap
@@ -210,3 +211,104 @@ def test_stage_timer_stops_timing_when_removed() -> None:
         backbone(frame)
     assert [len(times) for times in timer.times.values()
             ] == [1] * len(backbone.res_layers)
+
+
+def test_row_names_split_back_into_mode_and_layout() -> None:
+    name = benchmark.row_name('window', 'nchw-stages-3-4')
+    assert benchmark.split_row_name(name) == ('window', 'nchw-stages-3-4')
+
+
+def test_latency_alternates_the_modes_frame_by_frame() -> None:
+    calls: list = []
+    modes = [
+        benchmark.Mode(name, functools.partial(_record_call, calls, name))
+        for name in ('stream/a', 'window/a', 'stream/b')
+    ]
+    times, faults = benchmark.measure_latency(modes, warmup=2, repeats=3)
+    assert calls == [(name, index) for index in range(5)
+                     for name in ('stream/a', 'window/a', 'stream/b')]
+    for name in ('stream/a', 'window/a', 'stream/b'):
+        assert len(times[name]) == len(faults[name]) == 3  # no warm-up
+        assert min(times[name]) > 0
+
+
+def _record_call(calls: list, name: str, index: int) -> None:
+    calls.append((name, index))
+
+
+def test_stage_times_drop_the_warm_up_and_stop_the_timers() -> None:
+    backbone = benchmark.build_model('tiny', 1).backbone
+    frame = torch.zeros(1, 3, 32, 32)
+    mode = benchmark.Mode(
+        'stream/x',
+        functools.partial(_run, backbone, frame),
+        timer=benchmark.StageTimer(backbone))
+    with torch.no_grad():
+        benchmark.measure_latency([mode], warmup=1, repeats=2)
+        per_stage = benchmark.stage_times([mode], warmup=1)
+        backbone(frame)  # timers removed: not counted
+    assert list(per_stage) == ['stream/x']
+    assert list(per_stage['stream/x']) == backbone.res_layers
+    assert [len(calls) for calls in per_stage['stream/x'].values()
+            ] == [2] * len(backbone.res_layers)
+    assert [len(calls) for calls in mode.timer.times.values()
+            ] == [3] * len(backbone.res_layers)
+
+
+def _run(module: torch.nn.Module, frame: torch.Tensor, index: int) -> None:
+    module(frame)
+
+
+class _Fixed:
+    """A runner or window that returns fixed scores."""
+
+    def __init__(self, scores: torch.Tensor) -> None:
+        self.scores = scores
+        self.frames = 0
+
+    def step(self, frame: torch.Tensor) -> torch.Tensor:
+        self.frames += 1
+        return self.scores[None]
+
+    def __call__(self, clip: torch.Tensor) -> torch.Tensor:
+        return self.scores
+
+
+def test_equivalence_gap_is_the_larger_of_stream_and_window() -> None:
+    reference = torch.tensor([0.5, 0.5])
+    runner = _Fixed(torch.tensor([0.5, 0.25]))
+    gap = benchmark.equivalence_gap(runner, _Fixed(torch.tensor([1.0, 0.5])),
+                                    torch.zeros(4, 3, 2, 2), reference)
+    assert gap == 0.5 and runner.frames == 4
+
+
+def test_rows_compare_with_the_fastest_window_and_divide_stage_times() -> None:
+    names = ['stream/a', 'window/a', 'stream/b', 'window/b']
+    timed = dict(
+        times=dict(zip(names, ([0.01, 0.03], [0.2, 0.4], [0.02], [0.1]))),
+        faults={name: [0, 2]
+                for name in names},
+        state_mib={
+            name: 1.5 if name.startswith('stream') else 0.0
+            for name in names
+        },
+        stage_times={name: dict(layer1=[0.004])
+                     for name in names})
+    args = benchmark.build_parser().parse_args(['--skip-memory'])
+    memory = benchmark.measure_memory(names, args)
+    rows = benchmark.make_rows(
+        timed, dict(stream=1.0, window=8.0), memory, window=8, stages=True)
+    assert list(rows) == names
+    assert rows['stream/a']['vs_window'] == pytest.approx(0.02 / 0.1)
+    assert rows['window/a']['vs_window'] == pytest.approx(3.0)
+    assert rows['window/b']['vs_window'] == 1.0
+    assert rows['stream/a']['median_ms'] == pytest.approx(20)
+    assert rows['stream/a']['faults_per_prediction'] == 1
+    assert (rows['stream/b']['gflops'], rows['window/b']['gflops']) == (1, 8)
+    assert (rows['stream/b']['state_mib'],
+            rows['window/b']['state_mib']) == (1.5, 0.0)
+    assert math.isnan(rows['window/a']['peak_mib'])
+    assert rows['stream/a']['stage_ms_per_frame'] == dict(
+        layer1=pytest.approx(4))
+    assert rows['window/a']['stage_ms_per_frame'] == dict(
+        layer1=pytest.approx(0.5))

@@ -176,3 +176,72 @@ def test_budget_reads_the_recipe_with_every_extra_option(tmp_path: Path
         ['train_dataloader.batch_size=4', 'optim_wrapper.optimizer.lr=0.5'])
     assert changed['epochs'] == 3 and changed['batch_size'] == 4
     assert changed['optimizer']['lr'] == 0.5
+
+
+def test_quick_plan_and_its_refusals(tmp_path: Path) -> None:
+    args = ma.parse_args(['--quick', '--out', str(tmp_path), '--tag', 't'])
+    assert (args.seeds, args.epochs) == ([0], 1)
+    assert (args.videos_per_class, args.val_per_class) == (2, 1)
+    plan = ma.make_plan(args)
+    assert plan.order == list(ma.QUICK_VARIANTS)
+    assert plan.extra == ma.budget_options(1)
+    assert plan.out == tmp_path.resolve() and plan.tag == 't'
+    with pytest.raises(ValueError, match='--jobs and --threads'):
+        ma.parse_args(['--jobs', '0'])
+
+
+def _run(variant: str, seed: int, top1: float, cached: bool) -> dict:
+    return dict(
+        _record(variant, seed, top1),
+        key='cache key',
+        cached=cached,
+        train_s=60.0,
+        test_s=30.0,
+        finished=f'2026-01-01T00:0{seed + 2}:00+00:00')
+
+
+def test_result_and_report_of_a_run_set(tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch
+                                        ) -> None:
+    env = dict(
+        machine='x86_64, test',
+        versions=dict(torch='t', mmaction2='a', mmengine='e'),
+        commit='abc',
+        threads_per_run=1,
+        parallel_runs=2,
+        load_average=[0.5, 0.5, 0.5])
+    spent = dict(epochs=1, train_clips=16, test_clips=8, extra_options=['x=1'])
+    monkeypatch.setattr(ma, 'environment', lambda threads, jobs: env)
+    monkeypatch.setattr(ma, 'budget', lambda recipe, data, extra: spent)
+    plan = ma.make_plan(
+        ma.parse_args(
+            ['--variants', 'Res2Net TSM', 'Res2Net IMG', '--seeds', '0', '1']))
+    runs = [
+        _run('Res2Net IMG', 1, 0.8, False),
+        _run('Res2Net TSM', 0, 0.4, True),
+        _run('Res2Net IMG', 0, 0.6, True),
+        _run('Res2Net TSM', 1, 0.3, True),
+    ]
+    result = ma.make_result(plan, runs, tmp_path, 0.375, 'then', 12.0, env)
+    assert list(result) == [
+        'tag', 'started', 'wall_s', 'runs_s', 'span_s', 'environment',
+        'budget', 'order_blind_ceiling', 'summary', 'comparisons', 'runs'
+    ]
+    assert [(r['variant'], r['seed']) for r in result['runs']
+            ] == [('Res2Net TSM', 0), ('Res2Net TSM', 1), ('Res2Net IMG', 0),
+                  ('Res2Net IMG', 1)]
+    assert all('key' not in r for r in result['runs'])
+    assert result['runs_s'] == 4 * 90.0
+    assert result['span_s'] == 150  # 00:00:30 to 00:03:00
+    assert result['summary']['Res2Net IMG']['top1']['mean'] == (
+        pytest.approx(0.7))
+    text = ma.report_text(result, plan.seeds)
+    assert text.startswith('Motion benchmark, run set "reference": 1 epochs,'
+                           ' 16 training / 8 test clips, seeds [0, 1]; 1 '
+                           'runs trained, 3 read back; wall time 0.2 min')
+    assert '(2 runs at a time, 1 thread each; load average 0.5' in text
+    assert text.split('\n\n')[0].endswith('; then. Options: x=1.')
+    assert 'Order-blind ceiling (TSN): 0.375 top-1.' in text
+    assert '| Res2Net TSM < Res2Net IMG | +0.350 | yes | yes |' in text
+    assert text.endswith('| Res2Net IMG | 1 | 0.800 | 0.800 | 0.800 | '
+                         '0.800 | 60 | 30 |\n')

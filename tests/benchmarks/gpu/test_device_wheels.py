@@ -153,3 +153,29 @@ def test_main_refuses_wheels_over_the_limit(tmp_path: Path,
         (dest / 'MANIFEST.json').read_text())['wheels'][0]['name'] == 'alpha'
     with pytest.raises(SystemExit, match='exceed --limit-mib 0.0001'):
         wheels.main(local + ['--limit-mib', '0.0001'])
+
+
+def test_resolution_skips_what_the_device_has_and_refuses_a_conflict() -> None:
+    from packaging.requirements import Requirement
+    state = wheels.Resolution({'beta': SpecifierSet('<3')}, DEVICE,
+                              {'numpy', 'opencv-python'})
+    state.add_root('Alpha', 'a test')
+    assert state.wanted == {'alpha': SpecifierSet()}
+    assert state.require('alpha 1.0', Requirement('numpy>=1')) is None
+    assert state.require('alpha 1.0',
+                         Requirement('opencv-python-headless')) is None
+    assert state.require('alpha 1.0', Requirement('matplotlib')) is None
+    assert state.skipped == {
+        'numpy': 'the device has it',
+        'opencv-python-headless': 'the device has it',
+        'matplotlib': wheels.LEFT_OUT['matplotlib'],
+    }
+    assert state.require('alpha 1.0', Requirement('Beta>=2')) == 'beta'
+    assert state.wanted['beta'] == SpecifierSet('>=2,<3')
+    assert state.required_by['beta'] == ['alpha 1.0: Beta>=2']
+    state.done['beta'] = dict(version='2.5')
+    with pytest.raises(
+            ValueError,
+            match='beta 2.5 was downloaded, but gamma 1.0 asks '
+            'for beta<2.5'):
+        state.require('gamma 1.0', Requirement('beta<2.5'))

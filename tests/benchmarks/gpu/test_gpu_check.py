@@ -131,3 +131,48 @@ def test_carried_packages_read_the_distribution_and_flag_the_site(
 def test_budget_must_be_positive() -> None:
     with pytest.raises(SystemExit):
         gpu_check.main(['--budget-s', '0'])
+
+
+def test_without_cuda_the_check_is_the_cpu_fallback(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gpu_check.torch.cuda, 'is_available', lambda: False)
+    args = gpu_check.parse_args(['--dry-run-tests', '--site', 'here'])
+    assert args.cpu and args.dry_run_tests
+    report = gpu_check.new_report(args, ['--dry-run-tests'])
+    assert report['mode'] == 'cpu-fallback' and report['site'] == 'here'
+    assert report['command'].endswith(
+        '-m benchmarks.gpu.gpu_check --dry-run-tests')
+    assert report['stages'] == {}
+    monkeypatch.setattr(gpu_check.torch.cuda, 'is_available', lambda: True)
+    assert not gpu_check.parse_args([]).cpu
+    with pytest.raises(SystemExit):
+        gpu_check.parse_args(['--dry-run-tests'])
+
+
+class _Stages:
+    """Records the stages that :func:`gpu_check.run_stages` starts."""
+
+    def __init__(self, cpu: bool) -> None:
+        self.cpu = cpu
+        self.calls: list = []
+
+    def cuda_tests(self, dry_run: bool = False) -> None:
+        self.calls.append(('cuda_tests', dry_run))
+
+    def benchmark(self, stage_name: str, extra: list) -> None:
+        self.calls.append((stage_name, extra))
+
+
+def test_stages_of_the_fallback_and_of_the_gpu() -> None:
+    fallback = _Stages(cpu=True)
+    gpu_check.run_stages(fallback, dry_run_tests=True)
+    assert fallback.calls == [('cuda_tests', True),
+                              ('benchmark_amp', ['--amp'])]
+    gpu = _Stages(cpu=False)
+    gpu_check.run_stages(gpu, dry_run_tests=False)
+    assert gpu.calls == [
+        ('cuda_tests', False),
+        ('benchmark_amp',
+         ['--amp', '--profile', '15', '--profile-step', 'train']),
+        ('benchmark_fp32', []),
+    ]
