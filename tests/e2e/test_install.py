@@ -149,6 +149,21 @@ def test_a_wheel_in_a_fresh_venv_trains_and_tests_with_mim(
     user_journey(wheel_venv / 'bin', tmp_path)
 
 
+def test_a_wheel_runs_the_demo_from_any_folder(wheel_venv: Path,
+                                               tmp_path: Path) -> None:
+    """What ``make demo`` runs, for a pip user without a clone."""
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    env.pop('PYTHONPATH', None)
+    out = run([
+        wheel_venv / 'bin' / 'python', '-m', 'img_mmaction.demo.run', '--out',
+        'demo', '--epochs', '1', '--videos-per-class', '1',
+        '--val-per-class', '1'
+    ], tmp_path, env)
+    assert '| IMG |' in out and '| TSN |' in out
+    for name in ('results.md', 'confusion.png', 'cmem_attention.png'):
+        assert (tmp_path / 'demo' / name).is_file(), name
+
+
 def _site_link() -> Path:
     return Path(sysconfig.get_paths()['purelib']) / 'img_mmaction'
 
