@@ -26,7 +26,7 @@ demo: $(STAMP)
 	$(PY) -m img_mmaction.demo.run
 
 # MMAction2's lint settings (setup.cfg): flake8, isort, yapf.
-LINT_PATHS := img_mmaction tests tools configs setup.py
+LINT_PATHS := img_mmaction tests tools configs benchmarks setup.py
 lint: $(STAMP)
 	$(VENV)/bin/flake8 $(LINT_PATHS)
 	$(VENV)/bin/isort --check-only --diff $(LINT_PATHS)

@@ -36,8 +36,8 @@ import torch
 import torch.nn as nn
 
 from img_mmaction.models.streaming import StreamingLayer, StreamingRecognizer
-from .onnx_quantize import (PRECISIONS, QuantScheme, check_calibration,
-                            quantize_frame_step)
+from .onnx_quantize import (MIN_CALIBRATION_FRAMES, PRECISIONS, QuantScheme,
+                            check_calibration, quantize_frame_step)
 
 #: Where a stream's frames can run: PyTorch's eager modules
 #: (:class:`StreamingRecognizer`), or the frame step as an ONNX graph in ONNX
@@ -153,6 +153,10 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
         ImportError: onnxruntime is not installed.
     """
 
+    #: Fewest calibration frames accepted for int8 (measured: docs/notes/
+    #: int8.md); a lab subclass may lower it to measure why.
+    min_calibration_frames: int = MIN_CALIBRATION_FRAMES
+
     def __init__(self,
                  model: nn.Module,
                  frame_size: Tuple[int, int],
@@ -182,7 +186,8 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
                 raise ValueError(
                     "OnnxStreamingRecognizer: precision='int8' needs "
                     'calibration (consecutive raw frames of a few videos)')
-            calibration = check_calibration(calibration, self.frame_size)
+            calibration = check_calibration(calibration, self.frame_size,
+                                            self.min_calibration_frames)
         #: ``'fp32'`` or ``'int8'``.
         self.precision = precision
         #: For int8: what calibration saw and the build-time check
