@@ -32,7 +32,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from benchmarks.int8_schemes import SCHEMES
+from benchmarks.int8_schemes import SCHEMES, LabRunner
 from benchmarks.records import command_line, run_environment, write_record
 
 __all__ = [
@@ -91,15 +91,17 @@ def figures(fp32: np.ndarray, int8: np.ndarray, labels: np.ndarray) -> dict:
         ``top1_fp32``, ``top1_int8`` (after the last frame),
         ``top1_difference`` (int8 - fp32), ``per_frame_agreement``,
         ``agreeing_frames``, ``frames_compared``,
-        ``max_score_difference_per_position``, ``max_score_difference``
-        and ``targets_met`` (``top1``: within :data:`TOP1_WITHIN`;
-        ``agreement``: at least :data:`AGREEMENT_AT_LEAST`).
+        ``max_score_difference_per_position``, ``max_score_difference``,
+        ``mean_score_difference`` (over every score) and ``targets_met``
+        (``top1``: within :data:`TOP1_WITHIN`; ``agreement``: at least
+        :data:`AGREEMENT_AT_LEAST`).
     """
     top1_fp32 = float((fp32[-1].argmax(-1) == labels).mean())
     top1_int8 = float((int8[-1].argmax(-1) == labels).mean())
     agreement, agreeing, compared = frame_agreement(fp32, int8)
     per_position = max_score_difference(fp32, int8)
     return dict(
+        mean_score_difference=float(np.abs(int8 - fp32).mean()),
         top1_fp32=top1_fp32,
         top1_int8=top1_int8,
         top1_difference=top1_int8 - top1_fp32,
@@ -147,7 +149,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     from img_mmaction.analysis.online_accuracy import frame_inputs, load_split
     from img_mmaction.demo import report
     from img_mmaction.demo.frame_pipeline import FramePipeline
-    from img_mmaction.demo.mim import train_and_test
+    from img_mmaction.demo.mim import load_predictions, train_and_test
     from img_mmaction.demo.run import data_options
     from img_mmaction.demo.stream_onnx import (calibration_clips,
                                                training_videos)
@@ -176,6 +178,12 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         type=int,
         default=8,
         help='training videos that calibrate int8')
+    parser.add_argument(
+        '--calibration-inputs',
+        type=int,
+        default=16,
+        help='inputs taken from each calibration video; below the runner\'s '
+        'minimum in all, the lab runner without the guard is used')
     parser.add_argument(
         '--scheme',
         choices=list(SCHEMES),
@@ -213,6 +221,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     else:
         checkpoint = args.checkpoint
         training = dict(checkpoint=checkpoint)
+        dump = Path(checkpoint).parent / 'test_predictions.pkl'
+        if dump.is_file():  # a run of this script trained it
+            training['mim_test_top1'] = report.classification_metrics(
+                *load_predictions(dump))['top1']
     cfg = Config.fromfile(str(config))
     cfg.merge_from_dict(_options(data_options(data)))
     model = init_recognizer(cfg, checkpoint, device='cpu')
@@ -223,10 +235,15 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     frame_size = tuple(inputs.shape[-2:])
 
     sources = training_videos(cfg, args.calibration_videos)
-    clips = calibration_clips(pipeline, sources, stride)
+    clips = calibration_clips(pipeline, sources, stride,
+                              args.calibration_inputs)
+    frames = sum(len(clip) for clip in clips)
+    below_minimum = (
+        frames < OnnxStreamingRecognizer.min_calibration_frames
+        or len(clips) < OnnxStreamingRecognizer.min_calibration_clips)
     start = time.time()
     fp32 = OnnxStreamingRecognizer(model, frame_size, threads=args.threads)
-    int8 = OnnxStreamingRecognizer(
+    int8 = (LabRunner if below_minimum else OnnxStreamingRecognizer)(
         model,
         frame_size,
         threads=args.threads,
@@ -257,7 +274,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         calibration=dict(
             int8.calibration,
             videos=len(sources),
-            sources=[Path(s).name for s in sources]),
+            sources=[Path(s).name for s in sources],
+            below_minimum=below_minimum),
         build_s=round(build_s, 1),
         figures=results,
         targets=dict(
@@ -271,7 +289,12 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
             labels=[int(v) for v in labels],
             fp32_top1=fp32_scores.argmax(-1).tolist(),
             int8_top1=int8_scores.argmax(-1).tolist()))
-    path = write_record(Path(args.out), record, tag=f'seed{args.seed}')
+    tag = f'seed{args.seed}'
+    if args.scheme != 'default':
+        tag += f'_{args.scheme}'
+    if args.calibration_inputs * args.calibration_videos != 128:
+        tag += f'_{frames}frames'
+    path = write_record(Path(args.out), record, tag=tag)
     print(
         f'top-1 after the last frame: fp32 {results["top1_fp32"]:.4f}, int8 '
         f'{results["top1_int8"]:.4f}; per-frame agreement '

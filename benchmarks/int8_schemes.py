@@ -90,6 +90,7 @@ class LabRunner(OnnxStreamingRecognizer):
     """Takes calibration sets below the minimum too: to measure it."""
 
     min_calibration_frames = 1
+    min_calibration_clips = 1
 
 
 #: Per footage video: first frame of the BN range (24 frames), of the

@@ -36,8 +36,9 @@ import torch
 import torch.nn as nn
 
 from img_mmaction.models.streaming import StreamingLayer, StreamingRecognizer
-from .onnx_quantize import (MIN_CALIBRATION_FRAMES, PRECISIONS, QuantScheme,
-                            check_calibration, quantize_frame_step)
+from .onnx_quantize import (MIN_CALIBRATION_CLIPS, MIN_CALIBRATION_FRAMES,
+                            PRECISIONS, QuantScheme, check_calibration,
+                            quantize_frame_step)
 
 #: Where a stream's frames can run: PyTorch's eager modules
 #: (:class:`StreamingRecognizer`), or the frame step as an ONNX graph in ONNX
@@ -141,7 +142,8 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
             ``calibration``; docs/notes/int8.md).
         calibration: For int8: consecutive raw frames of each calibration
             video, [T, 3, H, W] each (the test pipeline's pixels, at the
-            stream's stride), at least ``MIN_CALIBRATION_FRAMES`` in all.
+            stream's stride): at least ``min_calibration_frames`` frames
+            from at least ``min_calibration_clips`` videos.
         scheme: For int8: what is quantized; None: the measured default
             (:class:`~img_mmaction.deploy.onnx_quantize.QuantScheme`).
 
@@ -153,9 +155,10 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
         ImportError: onnxruntime is not installed.
     """
 
-    #: Fewest calibration frames accepted for int8 (measured: docs/notes/
-    #: int8.md); a lab subclass may lower it to measure why.
+    #: Fewest calibration frames, and videos, accepted for int8 (measured:
+    #: docs/notes/int8.md); a lab subclass may lower them to measure why.
     min_calibration_frames: int = MIN_CALIBRATION_FRAMES
+    min_calibration_clips: int = MIN_CALIBRATION_CLIPS
 
     def __init__(self,
                  model: nn.Module,
@@ -187,7 +190,8 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
                     "OnnxStreamingRecognizer: precision='int8' needs "
                     'calibration (consecutive raw frames of a few videos)')
             calibration = check_calibration(calibration, self.frame_size,
-                                            self.min_calibration_frames)
+                                            self.min_calibration_frames,
+                                            self.min_calibration_clips)
         #: ``'fp32'`` or ``'int8'``.
         self.precision = precision
         #: For int8: what calibration saw and the build-time check

@@ -26,9 +26,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import onnxruntime
 
 #: The package format this module reads (``img_mmaction.format``).
 FORMAT = 'stream/1'
@@ -40,7 +43,8 @@ NEXT = 'next/'
 SUM_STATE = ('feature_sum', 'frames_seen')
 
 
-def package_session_options(threads: Optional[int] = None):
+def package_session_options(threads: Optional[int] = None
+                            ) -> 'onnxruntime.SessionOptions':
     """ONNX Runtime options for a package on the CPU.
 
     The same as :func:`~img_mmaction.deploy.onnx_stream.session_options`
@@ -126,6 +130,7 @@ class PackagedStreamRunner:
         # [3] -> [3, 1, 1]: per channel of an NCHW batch
         self._mean = np.asarray(
             preprocess['mean'], dtype=np.float32).reshape(3, 1, 1)
+        # [3] -> [3, 1, 1]
         self._std = np.asarray(
             preprocess['std'], dtype=np.float32).reshape(3, 1, 1)
         self._to_rgb = bool(preprocess['to_rgb'])

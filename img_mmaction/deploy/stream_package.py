@@ -20,7 +20,9 @@ import torch.nn as nn
 from img_mmaction.models.streaming import StreamingRecognizer
 from .packaged_stream import FORMAT, KEY, NEXT, SUM_STATE
 
-if TYPE_CHECKING:  # a type only: onnx_stream imports this module
+if TYPE_CHECKING:  # types only: onnx_stream imports this module
+    import onnx
+
     from .onnx_stream import OnnxStreamingRecognizer
 
 #: Prefix of the names of the nodes and weights appended to the frame step.
@@ -114,7 +116,8 @@ def preprocess_metadata(model: nn.Module) -> dict:
     return dict(mean=mean, std=std, to_rgb=bool(preprocessor.to_rgb))
 
 
-def _append_tail(graph, fc: nn.Linear, average_clips: Optional[str]) -> None:
+def _append_tail(graph: 'onnx.GraphProto', fc: nn.Linear,
+                 average_clips: Optional[str]) -> None:
     """Running mean and classifier after the frame step, in place.
 
     New inputs ``feature_sum`` [B, C] and ``frames_seen`` [B] (float32);
@@ -178,7 +181,8 @@ def _append_tail(graph, fc: nn.Linear, average_clips: Optional[str]) -> None:
     ])
 
 
-def build_package(runner: 'OnnxStreamingRecognizer', frame_step: bytes):
+def build_package(runner: 'OnnxStreamingRecognizer',
+                  frame_step: bytes) -> 'onnx.ModelProto':
     """The package of a runner's frame step, as an ONNX ``ModelProto``.
 
     Args:

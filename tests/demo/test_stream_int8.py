@@ -24,10 +24,11 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope='module')
 def folders(tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, ...]:
-    """Three frame folders of 16 frames (64x64; the recipe crops 56)."""
+    """Five frame folders of 16 frames (64x64; the recipe crops 56): one
+    to stream, four to calibrate on."""
     root, _ = make_rawframe_dataset(
-        tmp_path_factory.mktemp('frames'), num_videos=3, num_frames=16)
-    return tuple(root / str(index) for index in (1, 2, 3))
+        tmp_path_factory.mktemp('frames'), num_videos=5, num_frames=16)
+    return tuple(root / str(index) for index in range(1, 6))
 
 
 def test_int8_on_given_videos_saves_a_package_that_loads_alone(
@@ -46,11 +47,11 @@ def test_int8_on_given_videos_saves_a_package_that_loads_alone(
         precision='int8',
         calibration=calibration,
         save_graph=str(package))
-    # Stride 2 (the recipe's): 8 inputs per folder, 16 calibration frames.
+    # Stride 2 (the recipe's): 8 inputs per folder, 32 calibration frames.
     assert int8_frames == frames == list(range(0, 16, 2))
     np.testing.assert_allclose(scores, expected, rtol=0, atol=SCORE_ATOL)
     out = capsys.readouterr().out
-    assert 'int8 frame step: 16 calibration frames of 2 videos' in out
+    assert 'int8 frame step: 32 calibration frames of 4 videos' in out
     assert f'package: {package}' in out
     # The package alone, checked against this recipe and checkpoint.
     loaded_frames, loaded, _ = stream(
@@ -77,21 +78,23 @@ def test_int8_on_given_videos_saves_a_package_that_loads_alone(
 def test_int8_calibrates_on_the_recipes_training_set_by_default(
         checkpoint: Path, folders: Tuple[Path, ...], tmp_path: Path,
         capsys: pytest.CaptureFixture) -> None:
-    videos, ann = make_video_dataset(tmp_path / 'train', num_videos=3)
+    videos, ann = make_video_dataset(tmp_path / 'train', num_videos=5)
     status = main([
         str(ONLINE),
         str(checkpoint),
         str(folders[0]), '--runtime', 'onnxruntime', '--precision', 'int8',
-        '--calibration-videos', '2', '--timeline',
+        '--calibration-videos', '4', '--timeline',
         str(tmp_path / 't.png'), '--cfg-options',
         f'train_dataloader.dataset.ann_file={ann}',
         f'train_dataloader.dataset.data_prefix.video={videos}'
     ])
     assert status == 0, capsys.readouterr().err
     out = capsys.readouterr().out
-    # 2 of the 3 training videos, 8 inputs each at the recipe's stride.
-    assert 'int8 frame step: 16 calibration frames of 2 videos' in out
-    assert 'clip_0000.mp4' in out and 'clip_0002.mp4' in out
+    # 4 of the 5 training videos, spread over the list, 8 inputs each at
+    # the recipe's stride.
+    assert 'int8 frame step: 32 calibration frames of 4 videos' in out
+    assert 'of the training set' in out
+    assert 'clip_0000.mp4' in out and 'clip_0004.mp4' in out
 
 
 def test_int8_refusals_name_the_problem(checkpoint: Path, folders: Tuple[Path,
@@ -99,7 +102,7 @@ def test_int8_refusals_name_the_problem(checkpoint: Path, folders: Tuple[Path,
                                         tmp_path: Path,
                                         capsys: pytest.CaptureFixture) -> None:
     video = str(folders[0])
-    # One calibration folder: 8 frames, fewer than the minimum.
+    # One calibration folder: 8 frames of 1 video, below the minimum.
     assert main([
         str(ONLINE),
         str(checkpoint), video, '--runtime', 'onnxruntime', '--precision',
@@ -116,9 +119,7 @@ def test_int8_refusals_name_the_problem(checkpoint: Path, folders: Tuple[Path,
     assert main([
         str(ONLINE),
         str(checkpoint), video, '--runtime', 'onnxruntime', '--precision',
-        'int8', '--calibration',
-        str(folders[1]),
-        str(folders[2]), '--save-graph',
+        'int8', '--calibration', *map(str, folders[1:]), '--save-graph',
         str(package), '--timeline',
         str(tmp_path / 'a.png')
     ]) == 0
