@@ -3,15 +3,15 @@
 Tolerance of int8 against its OWN fp32 graph (the same export, unquantized):
 activations are uint8 with one scale per tensor, so each quantized tensor is
 rounded to half a step of 1/255 of its calibrated range (0.2 %), and a frame
-passes through about 20 of them in a row (stem, 4 stages of CLIM and CMEM
-convolutions), the errors adding up partly. Measured on this perturbed
-model calibrated on 4 clips of 8 frames, over 3 x 3 evaluation streams of 6
-frames (smooth random images moving by a pixel or two per frame): pooled
-features within 0.93 % of their largest magnitude, cosine >= 0.99994 per
-stream, scores within 0.0045. The test allows 3 %, 0.9998 and 0.01 (three
-times the measured feature error and cosine gap, twice the score error).
-Another stream's fp32 outputs are at least 4.9 %, cosine <= 0.99954 and
-0.0196 away at every frame, so a wrong answer breaks each bound: the test
+passes through about 20 of them in a row (4 stages of CLIM and CMEM
+convolutions; the stem stays float), the errors adding up partly. Measured
+on this perturbed model calibrated on 4 clips of 8 frames, over 3 x 3
+evaluation streams of 6 frames (smooth random images moving by a pixel or
+two per frame): pooled features within 1.24 % of their largest magnitude,
+cosine >= 0.99994 per stream, logits within 0.053 (of up to 2.6), scores
+within 0.0083. The test allows 3 %, 0.9998, 0.12 and 0.015. Another
+stream's fp32 outputs are at least 4.8 %, cosine <= 0.99951, 0.197 and
+0.019 away at every frame, so a wrong answer breaks each bound: the test
 checks that too.
 """
 import copy
@@ -39,7 +39,8 @@ from tests.models.test_streaming import CAUSAL_TINY, SIZE, build
 
 FEATURE_REL_TOL = 0.03
 COSINE_MIN = 0.9998
-SCORE_ATOL = 0.01
+LOGIT_ATOL = 0.12
+SCORE_ATOL = 0.015
 
 
 def _clips(seed: int, streams: int, frames: int) -> torch.Tensor:
@@ -103,6 +104,8 @@ def _assert_close_to_fp32(int8: OnnxStreamingRecognizer,
     assert (features - reference).abs().max() <= FEATURE_REL_TOL * scale
     cosine = torch.nn.functional.cosine_similarity(features, reference)
     assert cosine.min() >= COSINE_MIN
+    torch.testing.assert_close(
+        int8.logits, fp32.logits, rtol=0, atol=LOGIT_ATOL)
     torch.testing.assert_close(scores, expected, rtol=0, atol=SCORE_ATOL)
 
 
@@ -131,6 +134,7 @@ def test_int8_follows_its_own_fp32_graph_after_every_frame(
         FEATURE_REL_TOL * fp32.features.abs().max())
     assert torch.nn.functional.cosine_similarity(
         int8.features, other_stream).max() < COSINE_MIN
+    assert (int8.logits - fp32.logits.roll(1, 0)).abs().max() > LOGIT_ATOL
     assert (scores - expected.roll(1, 0)).abs().max() > SCORE_ATOL
     # One stream restarted while the others go on, then another number
     # of streams after a full reset.
