@@ -92,7 +92,10 @@ def figures(fp32: np.ndarray, int8: np.ndarray, labels: np.ndarray) -> dict:
         ``top1_difference`` (int8 - fp32), ``per_frame_agreement``,
         ``agreeing_frames``, ``frames_compared``,
         ``max_score_difference_per_position``, ``max_score_difference``,
-        ``mean_score_difference`` (over every score) and ``targets_met``
+        ``mean_score_difference`` (over every score),
+        ``max_fp32_margin_where_differing`` (the largest lead of fp32's
+        top-1 score over its second at a frame where int8's top-1 is
+        another class; None where none is) and ``targets_met``
         (``top1``: within :data:`TOP1_WITHIN`; ``agreement``: at least
         :data:`AGREEMENT_AT_LEAST`).
     """
@@ -100,7 +103,13 @@ def figures(fp32: np.ndarray, int8: np.ndarray, labels: np.ndarray) -> dict:
     top1_int8 = float((int8[-1].argmax(-1) == labels).mean())
     agreement, agreeing, compared = frame_agreement(fp32, int8)
     per_position = max_score_difference(fp32, int8)
+    # fp32's lead of its top-1 over its top-2 where the two differ
+    ranked = np.sort(fp32, axis=-1)
+    margins = (ranked[..., -1] -
+               ranked[..., -2])[fp32.argmax(-1) != int8.argmax(-1)]
     return dict(
+        max_fp32_margin_where_differing=float(margins.max())
+        if margins.size else None,
         mean_score_difference=float(np.abs(int8 - fp32).mean()),
         top1_fp32=top1_fp32,
         top1_int8=top1_int8,

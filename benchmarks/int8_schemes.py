@@ -82,6 +82,10 @@ SCHEMES: Dict[str, QuantScheme] = {
     QuantScheme(method='entropy'),
     'percentile':
     QuantScheme(method='percentile'),
+    'percentile-99.99':
+    QuantScheme(method='percentile', percentile=99.99),
+    'minmax-average':
+    QuantScheme(moving_average=True),
 }
 SIZE = 224
 SEED = 0

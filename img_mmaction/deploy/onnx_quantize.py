@@ -69,6 +69,12 @@ class QuantScheme:
             Defaults to ``'uint8'``.
         method: Calibration: ``'minmax'``, ``'entropy'`` or
             ``'percentile'``. Defaults to ``'minmax'``.
+        moving_average: With ``'minmax'``: ONNX Runtime's moving average
+            of each frame's min and max (``CalibMovingAverage``) instead of
+            the extremes over all frames. Defaults to False.
+        percentile: With ``'percentile'``: the percentile of each tensor's
+            values kept in range, at both ends (asymmetric for uint8
+            activations). Defaults to 99.999.
         stem_float: The nodes that read the frames (the stem's first
             convolution) stay float. Defaults to True: all-int8 missed the
             per-frame agreement target on one of three trained models,
@@ -88,6 +94,8 @@ class QuantScheme:
     quant_format: str = 'qdq'
     activations: str = 'uint8'
     method: str = 'minmax'
+    moving_average: bool = False
+    percentile: float = 99.999
     stem_float: bool = True
     keep_float: Tuple[str, ...] = field(default_factory=tuple)
     reduce_range: bool = False
@@ -269,7 +277,13 @@ def quantize_graph(graph: bytes, feeds: Sequence[Feeds],
             # Not CalibMaxIntermediateOutputs: in onnxruntime 1.32 it drops
             # each full batch of frames without merging its min and max.
             extra_options=dict(
-                ActivationSymmetric=symmetric, WeightSymmetric=True))
+                ActivationSymmetric=symmetric,
+                WeightSymmetric=True,
+                CalibMovingAverage=scheme.moving_average,
+                CalibPercentile=scheme.percentile,
+                # ONNX Runtime's percentile ranges are symmetric unless
+                # told: half of a uint8 range would be lost on ReLU maps.
+                CalibTensorRangeSymmetric=symmetric))
         return (folder / 'int8.onnx').read_bytes()
 
 

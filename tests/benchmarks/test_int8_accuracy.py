@@ -26,8 +26,11 @@ def test_agreement_and_differences_against_a_hand_computation() -> None:
     assert figures['per_frame_agreement'] == pytest.approx(5 / 6)
     assert figures['frames_compared'] == 6
     assert figures['targets_met'] == dict(top1=False, agreement=False)
+    # The one differing frame (position 1, video 1): fp32 0.4 vs 0.3.
+    assert figures['max_fp32_margin_where_differing'] == pytest.approx(0.1)
     same = bench.figures(fp32, fp32, labels=np.array([1, 1, 2]))
     assert same['targets_met'] == dict(top1=True, agreement=True)
+    assert same['max_fp32_margin_where_differing'] is None
 
 
 def test_records_are_never_overwritten(tmp_path: Path) -> None:
