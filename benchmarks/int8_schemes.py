@@ -140,7 +140,13 @@ def calibration_clips(frames: int) -> List[torch.Tensor]:
     for index in range((frames + 7) // 8):
         name = names[index % len(names)]
         start = RANGES[name][1] + 20 * (index // len(names))
-        clips.append(footage_clip(name, start, min(8, frames - 8 * index)))
+        count = min(8, frames - 8 * index)
+        if start + count > RANGES[name][2]:
+            raise ValueError(
+                f'{frames} calibration frames reach the evaluation frames '
+                f'of {name} (from {RANGES[name][2]}); at most '
+                f'{8 * 3 * len(names)} fit')
+        clips.append(footage_clip(name, start, count))
     return clips
 
 
