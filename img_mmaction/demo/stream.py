@@ -5,6 +5,8 @@ OUR online inference (docs/online.md), not the paper's. Command::
     python -m img_mmaction.demo.stream CONFIG CHECKPOINT INPUT \\
         [--label-map labels.txt] [--topk 3] [--stride N] \\
         [--max-frames N] [--timeline timeline.png] [--runtime onnxruntime] \\
+        [--precision int8] [--calibration VIDEO ...] [--save-graph F.onnx] \\
+        [--load-graph F.onnx] \\
         [--cfg-options model.backbone.channels_last="[True,True,False,False]"]
 
 INPUT is a video file (decord), a folder of ``*.jpg``/``*.png`` frames
@@ -17,7 +19,10 @@ recipe trained on TSN segments spread over each video is refused unless
 through the recipe's test pipeline's spatial steps (resize, crop) and
 :class:`~img_mmaction.models.StreamingRecognizer`; after each, the top-k
 labels over all frames so far are printed, and at the end a PNG timeline
-of the scores is written.
+of the scores is written. With ``--runtime onnxruntime --precision int8``
+the frame step is quantized to int8, calibrated on ``--calibration`` videos
+or a few of the recipe's training set; ``--save-graph`` writes the runner as
+one ONNX file and ``--load-graph`` runs such a file (docs/notes/int8.md).
 """
 from __future__ import annotations
 import argparse
@@ -31,7 +36,10 @@ import torch
 from mmengine.config import DictAction
 
 import img_mmaction  # noqa: F401  (compat fixes + registration)
-from img_mmaction.deploy.onnx_stream import RUNTIMES, OnnxStreamingRecognizer
+from img_mmaction.demo.stream_onnx import (DEFAULT_CALIBRATION_VIDEOS,
+                                           onnx_runner)
+from img_mmaction.deploy.onnx_quantize import PRECISIONS
+from img_mmaction.deploy.onnx_stream import RUNTIMES
 from img_mmaction.models import StreamingRecognizer
 from img_mmaction.utils import (CheckpointMismatchError, InferenceInputError,
                                 load_checkpoint_strictly, load_label_map,
@@ -53,7 +61,13 @@ def stream(config: str,
            max_frames: Optional[int] = None,
            echo: bool = True,
            cfg_options: Optional[dict] = None,
-           runtime: str = 'torch') -> Tuple[List[int], np.ndarray, List[str]]:
+           runtime: str = 'torch',
+           precision: Optional[str] = None,
+           calibration: Optional[Sequence[str]] = None,
+           calibration_videos: int = DEFAULT_CALIBRATION_VIDEOS,
+           save_graph: Optional[str] = None,
+           load_graph: Optional[str] = None
+           ) -> Tuple[List[int], np.ndarray, List[str]]:
     """Streams ``source`` through the model; prints top-k per input frame.
 
     Args:
@@ -79,6 +93,14 @@ def stream(config: str,
             ``'onnxruntime'`` (:class:`OnnxStreamingRecognizer`: the frame
             step exported to ONNX at the first frame, for its size, and run
             by ONNX Runtime; the same scores). Defaults to ``'torch'``.
+        precision: With ``'onnxruntime'``: ``'fp32'`` or ``'int8'`` (OURS,
+            docs/notes/int8.md); None: fp32, or the package's precision.
+        calibration: Videos or frame folders to calibrate int8 on; None:
+            ``calibration_videos`` videos of the recipe's training set.
+        calibration_videos: See ``calibration``. Defaults to 8.
+        save_graph: Write the ONNX Runtime runner as one ONNX file here.
+        load_graph: Run such a file (made from this checkpoint, for this
+            frame size) instead of exporting.
 
     Returns:
         ``(frame indices fed, scores [n, K] after each, labels)``.
@@ -112,6 +134,17 @@ def stream(config: str,
     if runtime not in RUNTIMES:
         raise InferenceInputError(
             f'--runtime must be one of {RUNTIMES}, got {runtime!r}')
+    onnx_only = dict(
+        precision=precision not in (None, 'fp32'),
+        calibration=calibration,
+        save_graph=save_graph,
+        load_graph=load_graph)
+    for name, given in onnx_only.items():
+        if given and runtime != 'onnxruntime':
+            option = '--' + name.replace('_', '-')
+            if name == 'precision':
+                option += f' {precision}'
+            raise InferenceInputError(f'{option} needs --runtime onnxruntime')
     # Checks the model; ONNX Runtime's runner needs the frame size first.
     runner = StreamingRecognizer(model)
     if stride is None:
@@ -129,10 +162,12 @@ def stream(config: str,
         # [1, 3, H, W]: one stream
         inputs = pipeline.inputs([frame])
         if runtime == 'onnxruntime' and not fed:
-            runner = OnnxStreamingRecognizer(
-                model, frame_size=tuple(inputs.shape[-2:]))
+            runner = onnx_runner(cfg, model, pipeline,
+                                 tuple(inputs.shape[-2:]), stride, precision,
+                                 calibration, calibration_videos, save_graph,
+                                 load_graph)
         start = time.perf_counter()
-        scores = runner.step(inputs)[0]
+        scores = torch.as_tensor(runner.step(inputs)[0])
         elapsed = time.perf_counter() - start
         fed.append(index)
         rows.append(scores.numpy())
@@ -224,6 +259,35 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         default='torch',
         help='onnxruntime: export the frame step to ONNX and run it in ONNX '
         'Runtime (the same scores; docs/online.md)')
+    parser.add_argument(
+        '--precision',
+        choices=PRECISIONS,
+        default=None,
+        help='with --runtime onnxruntime: int8 quantizes the frame step '
+        '(docs/notes/int8.md); default fp32, or the --load-graph file\'s')
+    parser.add_argument(
+        '--calibration',
+        nargs='+',
+        default=None,
+        metavar='VIDEO',
+        help='videos or frame folders to calibrate int8 on (default: '
+        '--calibration-videos videos of the recipe\'s training set)')
+    parser.add_argument(
+        '--calibration-videos',
+        type=int,
+        default=DEFAULT_CALIBRATION_VIDEOS,
+        help='training videos to calibrate int8 on when --calibration is '
+        'not given')
+    parser.add_argument(
+        '--save-graph',
+        default=None,
+        help='write the ONNX Runtime runner (frame step, classifier, '
+        'metadata) as one ONNX file')
+    parser.add_argument(
+        '--load-graph',
+        default=None,
+        help='run a --save-graph file instead of exporting; it must come '
+        'from this checkpoint and frame size')
     args = parser.parse_args(argv)
     try:
         frames, scores, labels = stream(
@@ -235,7 +299,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             args.stride,
             args.max_frames,
             cfg_options=args.cfg_options,
-            runtime=args.runtime)
+            runtime=args.runtime,
+            precision=args.precision,
+            calibration=args.calibration,
+            calibration_videos=args.calibration_videos,
+            save_graph=args.save_graph,
+            load_graph=args.load_graph)
     except (FileNotFoundError, CheckpointMismatchError, InferenceInputError,
             ValueError) as err:
         print(f'error: {err}', file=sys.stderr)

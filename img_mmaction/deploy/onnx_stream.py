@@ -15,6 +15,11 @@ and :class:`OnnxStreamingRecognizer` runs it in ONNX Runtime with the same
 preprocessor, the running average over frames and the classifier stay in
 PyTorch (the model's own modules); they are a negligible part of a frame.
 
+With ``precision='int8'`` the exported step is quantized by ONNX Runtime,
+calibrated on frames the user gives (``onnx_quantize``), and
+:meth:`OnnxStreamingRecognizer.save_package` writes a file that runs
+without PyTorch (``packaged_stream``; docs/notes/int8.md).
+
 Example:
     >>> runner = OnnxStreamingRecognizer(model, frame_size=(224, 224))
     >>> for frame in camera:                  # [B, 3, 224, 224], raw pixels
@@ -24,7 +29,7 @@ from __future__ import annotations
 import io
 import warnings
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -32,6 +37,9 @@ import torch.nn as nn
 
 from img_mmaction.models.streaming import StreamingLayer, StreamingRecognizer
 from .extra import require_deploy_extra
+from .onnx_quantize import (MIN_CALIBRATION_CLIPS, MIN_CALIBRATION_FRAMES,
+                            PRECISIONS, QuantScheme, check_calibration,
+                            quantize_frame_step)
 
 #: Where a stream's frames can run: PyTorch's eager modules
 #: (:class:`StreamingRecognizer`), or the frame step as an ONNX graph in ONNX
@@ -126,21 +134,41 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
         frame_size: (H, W) of the frames after the test pipeline; the graph
             takes only this size (its state has the feature maps' sizes).
         threads: ONNX Runtime's intra-op threads; None: PyTorch's number.
-        save_to: Optional path to also write the ONNX graph to.
+        save_to: Optional path to also write the ONNX graph to (the one
+            the runner runs: the int8 one with ``precision='int8'``).
         opset: ONNX opset of the export. Defaults to 17.
+        precision: ``'fp32'`` (the default) or ``'int8'`` (OURS: the
+            exported step quantized by ONNX Runtime, calibrated on
+            ``calibration``; docs/notes/int8.md).
+        calibration: For int8: consecutive raw frames of each calibration
+            video, [T, 3, H, W] each (the test pipeline's pixels, at the
+            stream's stride): at least ``min_calibration_frames`` frames
+            from at least ``min_calibration_clips`` videos.
+        scheme: For int8: what is quantized; None: the measured default
+            (:class:`~img_mmaction.deploy.onnx_quantize.QuantScheme`).
 
     Raises:
         ValueError: The model cannot stream (every module that stops it is
-            named), or is not on the CPU.
+            named), or is not on the CPU; an unknown precision; int8
+            without calibration, or with too few frames or frames of
+            another size (the numbers are named).
         ImportError: onnxruntime is not installed.
     """
+
+    #: Fewest calibration frames, and videos, accepted for int8 (measured:
+    #: docs/notes/int8.md); a lab subclass may lower them to measure why.
+    min_calibration_frames: int = MIN_CALIBRATION_FRAMES
+    min_calibration_clips: int = MIN_CALIBRATION_CLIPS
 
     def __init__(self,
                  model: nn.Module,
                  frame_size: Tuple[int, int],
                  threads: Optional[int] = None,
                  save_to: Optional[Union[str, Path]] = None,
-                 opset: int = 17) -> None:
+                 opset: int = 17,
+                 precision: str = 'fp32',
+                 calibration: Optional[Sequence[torch.Tensor]] = None,
+                 scheme: Optional[QuantScheme] = None) -> None:
         require_deploy_extra('OnnxStreamingRecognizer (the frame step in '
                              'ONNX Runtime)')
         import onnxruntime
@@ -150,6 +178,23 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
             raise ValueError('OnnxStreamingRecognizer: the model must be on '
                              f'the CPU, its parameters are on {devices}')
         self.frame_size = (int(frame_size[0]), int(frame_size[1]))
+        if precision not in PRECISIONS:
+            raise ValueError(f'OnnxStreamingRecognizer: precision must be '
+                             f'one of {PRECISIONS}, got {precision!r}')
+        if precision == 'int8':
+            if calibration is None:
+                raise ValueError(
+                    "OnnxStreamingRecognizer: precision='int8' needs "
+                    'calibration (consecutive raw frames of a few videos)')
+            calibration = check_calibration(calibration, self.frame_size,
+                                            self.min_calibration_frames,
+                                            self.min_calibration_clips)
+        #: ``'fp32'`` or ``'int8'``.
+        self.precision = precision
+        #: For int8: what calibration saw and the build-time check
+        #: (``onnx_quantize.quantize_frame_step``); None for fp32.
+        self.calibration: Optional[dict] = None
+        self._opset = opset
         names = [
             f'{layer_name}.{part}'
             for layer_name, layer in zip(_layer_names(self), self.layers)
@@ -168,6 +213,11 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
             for name, tensor in zip(names, example[2:])
         }
         graph = self._export(example, opset)
+        self._int8_graph: Optional[bytes] = None
+        if precision == 'int8':
+            graph, self.calibration = quantize_frame_step(
+                self, graph, calibration, scheme or QuantScheme(), threads)
+            self._int8_graph = graph
         if save_to is not None:
             Path(save_to).write_bytes(graph)
         self.session = onnxruntime.InferenceSession(
@@ -176,6 +226,8 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
             providers=['CPUExecutionProvider'])
         self._state: Optional[Dict[str, np.ndarray]] = None
         self._fresh: Optional[torch.Tensor] = None
+        #: Pooled features [B, C] of the last frame.
+        self.features: Optional[torch.Tensor] = None
 
     @property
     def state_names(self) -> List[str]:
@@ -243,7 +295,7 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
         }
 
     def _clear_state(self) -> None:
-        self._state, self._fresh = None, None
+        self._state, self._fresh, self.features = None, None, None
 
     def _mark_fresh(self, fresh: torch.Tensor) -> None:
         self._fresh = fresh
@@ -275,7 +327,26 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
         outputs = self.session.run(None, feeds)
         self._state = dict(zip(self.state_shapes, outputs[1:]))
         self._fresh = None
-        return torch.from_numpy(outputs[0])
+        self.features = torch.from_numpy(outputs[0])
+        return self.features
+
+    def save_package(self, path: Union[str, Path]) -> Path:
+        """Writes the frame step, running mean, classifier and metadata as
+        one ONNX file that runs without PyTorch (OURS).
+
+        :class:`~img_mmaction.deploy.packaged_stream.PackagedStreamRunner`
+        loads it; the frame step is the one this runner runs (fp32: the
+        same export again), so its pooled features are this runner's.
+
+        Args:
+            path: The file to write.
+
+        Returns:
+            ``path``.
+        """
+        from .stream_package import save_package
+        graph = self._int8_graph or self._export(self._dry_run(), self._opset)
+        return save_package(self, graph, path)
 
     def state_nbytes(self) -> int:
         """Bytes held between steps: the graph's state and the feature sum.

@@ -156,8 +156,8 @@ def test_a_wheel_runs_the_demo_from_any_folder(wheel_venv: Path,
     env.pop('PYTHONPATH', None)
     out = run([
         wheel_venv / 'bin' / 'python', '-m', 'img_mmaction.demo.run', '--out',
-        'demo', '--epochs', '1', '--videos-per-class', '1',
-        '--val-per-class', '1'
+        'demo', '--epochs', '1', '--videos-per-class', '1', '--val-per-class',
+        '1'
     ], tmp_path, env)
     assert '| IMG |' in out and '| TSN |' in out
     for name in ('results.md', 'confusion.png', 'cmem_attention.png'):

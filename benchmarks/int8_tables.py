@@ -1,0 +1,143 @@
+"""The int8 records as the Markdown tables of docs/notes/int8.md (OURS).
+
+Reads the JSON records that ``benchmarks.int8_accuracy`` and
+``benchmarks.int8_schemes`` wrote and prints one table per question:
+
+* the accuracy runs of ``--records`` (one row per record);
+* the alternatives on the trained models (``--records``/schemes: one row
+  per scheme or calibration size, the seeds side by side);
+* the Res2NetIMG-50 runs (each record's own table).
+
+Usage::
+
+    python -m benchmarks.int8_tables
+"""
+from __future__ import annotations
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+
+def _load(folder: Path) -> List[dict]:
+    """Every record of a folder (not its subfolders), by file name."""
+    return [(path.name, json.loads(path.read_text()))
+            for path in sorted(folder.glob('*.json'))]
+
+
+def _scheme_name(record: dict) -> str:
+    """``scheme, N frames of V videos`` from a record's calibration."""
+    calibration = record['calibration']
+    scheme = calibration['scheme']
+    name = record.get('scheme_name') or _describe(scheme)
+    return (f'{name}; {calibration["frames"]} frames of '
+            f'{calibration["videos"]} videos')
+
+
+def _describe(scheme: dict) -> str:
+    """A scheme dict as the change from the default."""
+    default = dict(
+        op_types=['Conv'],
+        per_channel=True,
+        quant_format='qdq',
+        activations='uint8',
+        method='minmax',
+        moving_average=False,
+        stem_float=True,
+        keep_float=[],
+        reduce_range=False)
+    scheme = dict(scheme)
+    # Records made before the option: the stem was quantized.
+    scheme.setdefault('stem_float', False)
+    scheme.setdefault('moving_average', False)
+    if scheme['method'] == 'percentile':
+        scheme['method'] += f' {scheme.get("percentile")}'
+    changes = [
+        f'{key}={scheme.get(key)}' for key, value in default.items()
+        if scheme.get(key) != value
+    ]
+    return ', '.join(changes) or 'default'
+
+
+def _number(value: Optional[float]) -> str:
+    """``'0.123'``, or ``'-'`` for None."""
+    return '-' if value is None else f'{value:.3f}'
+
+
+def accuracy_table(records: Sequence[tuple]) -> str:
+    """One row per accuracy record."""
+    lines = [
+        '| record | seed | scheme | mim test top-1 | top-1 fp32 / int8 | '
+        'per-frame agreement (differing frames) | max / mean score '
+        'difference | largest fp32 lead where differing |', '|---' * 8 + '|'
+    ]
+    for name, record in records:
+        figures = record['figures']
+        differing = figures['frames_compared'] - figures['agreeing_frames']
+        mean = figures.get('mean_score_difference')
+        lines.append(
+            f'| `{name}` | {record["seed"]} | '
+            f'{_describe(record["calibration"]["scheme"])} | '
+            f'{record["training"].get("mim_test_top1", float("nan")):.3f} | '
+            f'{figures["top1_fp32"]:.4f} / {figures["top1_int8"]:.4f} | '
+            f'{figures["per_frame_agreement"]:.4f} ({differing}) | '
+            f'{figures["max_score_difference"]:.3f} / ' +
+            (f'{mean:.5f}' if mean is not None else '-') + ' | ' +
+            _number(figures.get('max_fp32_margin_where_differing')) + ' |')
+    return '\n'.join(lines)
+
+
+def alternatives_table(records: Sequence[tuple],
+                       defaults: Sequence[tuple]) -> str:
+    """One row per scheme and calibration, the seeds side by side."""
+    rows: Dict[str, Dict[int, dict]] = defaultdict(dict)
+    for _, record in list(defaults) + list(records):
+        rows[_scheme_name(record)][record['seed']] = record['figures']
+    seeds = sorted({seed for row in rows.values() for seed in row})
+    lines = [
+        '| scheme; calibration | ' +
+        ' | '.join(f'seed {s}: agreement (differing), top-1 int8 - fp32'
+                   for s in seeds) + ' | differing frames in all | mean score '
+        'difference |', '|---' * (len(seeds) + 3) + '|'
+    ]
+    for name, by_seed in rows.items():
+        cells, differing, means = [], 0, []
+        for seed in seeds:
+            f = by_seed.get(seed)
+            if f is None:
+                cells.append('-')
+                continue
+            count = f['frames_compared'] - f['agreeing_frames']
+            differing += count
+            means.append(f.get('mean_score_difference', float('nan')))
+            cells.append(f'{f["per_frame_agreement"]:.4f} ({count}), '
+                         f'{f["top1_difference"]:+.4f}')
+        lines.append(f'| {name} | ' + ' | '.join(cells) +
+                     f' | {differing} | {sum(means) / len(means):.5f} |')
+    return '\n'.join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    """Prints the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument(
+        '--records', default='benchmarks/records/int8_accuracy')
+    parser.add_argument(
+        '--schemes-records', default='benchmarks/records/int8_schemes')
+    args = parser.parse_args(argv)
+    accuracy = _load(Path(args.records))
+    print('## Accuracy runs\n\n' + accuracy_table(accuracy))
+    current = [(n, r) for n, r in accuracy
+               if _describe(r['calibration']['scheme']) == 'default']
+    alternatives = _load(Path(args.records) / 'schemes')
+    print('\n## Alternatives on the trained models\n\n' +
+          alternatives_table(alternatives, current))
+    for name, record in _load(Path(args.schemes_records)):
+        print(f'\n## {name}: {record["model"]}; {record["date"]}, '
+              f'load {record["load_average"]} -> '
+              f'{record["load_average_end"]}\n\n{record["table"]}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,79 @@
+"""benchmarks.int8_accuracy (OURS): fp32 and int8 streams on the val set."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks import int8_accuracy as bench
+
+
+def test_agreement_and_differences_against_a_hand_computation() -> None:
+    # [F=2 frame positions, N=3 videos, K=3 classes]
+    fp32 = np.array([[[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8]],
+                     [[0.1, 0.7, 0.2], [0.4, 0.3, 0.3], [0.3, 0.3, 0.4]]])
+    int8 = np.array([[[0.5, 0.4, 0.1], [0.3, 0.4, 0.3], [0.1, 0.2, 0.7]],
+                     [[0.1, 0.6, 0.3], [0.2, 0.5, 0.3], [0.3, 0.3, 0.4]]])
+    # top-1: fp32 [0, 1, 2], [1, 0, 2]; int8 [0, 1, 2], [1, 1, 2]
+    assert bench.frame_agreement(fp32, int8) == (5 / 6, 5, 6)
+    np.testing.assert_allclose(
+        bench.max_score_difference(fp32, int8), [0.1, 0.2], atol=1e-12)
+    figures = bench.figures(fp32, int8, labels=np.array([1, 1, 2]))
+    # After the last frame: fp32 right on videos 0 and 2, int8 on all 3.
+    assert figures['top1_fp32'] == pytest.approx(2 / 3)
+    assert figures['top1_int8'] == pytest.approx(1.0)
+    assert figures['top1_difference'] == pytest.approx(1 / 3)
+    assert figures['per_frame_agreement'] == pytest.approx(5 / 6)
+    assert figures['frames_compared'] == 6
+    assert figures['targets_met'] == dict(top1=False, agreement=False)
+    # The one differing frame (position 1, video 1): fp32 0.4 vs 0.3.
+    assert figures['max_fp32_margin_where_differing'] == pytest.approx(0.1)
+    same = bench.figures(fp32, fp32, labels=np.array([1, 1, 2]))
+    assert same['targets_met'] == dict(top1=True, agreement=True)
+    assert same['max_fp32_margin_where_differing'] is None
+
+
+def test_records_are_never_overwritten(tmp_path: Path) -> None:
+    record = dict(date='2026-12-07T10:00:00', seed=3, figures={})
+    first = bench.write_record(tmp_path, record)
+    second = bench.write_record(tmp_path, record)
+    assert first != second and first.parent == second.parent == tmp_path
+    assert json.loads(first.read_text()) == json.loads(second.read_text())
+    assert len(list(tmp_path.glob('*.json'))) == 2
+
+
+@pytest.mark.slow  # mim train and mim test in subprocesses
+def test_a_tiny_run_writes_a_complete_record(tmp_path: Path) -> None:
+    out = tmp_path / 'records'
+    record = bench.main([
+        '--work',
+        str(tmp_path / 'work'), '--out',
+        str(out), '--epochs', '1', '--videos-per-class', '2',
+        '--val-per-class', '1', '--seed', '0', '--calibration-videos', '4'
+    ])
+    files = list(out.glob('*.json'))
+    assert len(files) == 1
+    assert json.loads(files[0].read_text()) == record
+    for key in ('date', 'machine', 'command', 'versions', 'recipe', 'seed',
+                'epochs', 'calibration', 'figures', 'per_frame'):
+        assert key in record
+    assert record['command'].startswith('python -m benchmarks.int8_accuracy')
+    per_frame = record['per_frame']
+    labels = per_frame['labels']
+    fp32, int8 = np.array(per_frame['fp32_top1']), np.array(
+        per_frame['int8_top1'])
+    # 8 val videos (1 per class), 16 inputs each at stride 1.
+    assert fp32.shape == int8.shape == (16, 8) and len(labels) == 8
+    figures = record['figures']
+    same = sum(
+        int(a == b) for row_a, row_b in zip(fp32, int8)
+        for a, b in zip(row_a, row_b))
+    assert figures['frames_compared'] == 128
+    assert figures['per_frame_agreement'] == pytest.approx(same / 128)
+    assert figures['top1_fp32'] == pytest.approx(
+        np.mean(fp32[-1] == np.array(labels)))
+    assert len(figures['max_score_difference_per_position']) == 16
+    assert record['calibration']['frames'] == 64
+    assert record['calibration']['videos'] == 4
+    # The saved package streams the same scores as the runner it came from.
+    assert record['package']['max_score_difference'] < 1e-5
