@@ -7,15 +7,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [
-    ROOT / 'README.md', ROOT / 'projects_readme.md',
-    *sorted((ROOT / 'docs').rglob('*.md'))
+    ROOT / 'README.md', ROOT / 'projects_readme.md', *sorted(
+        (ROOT / 'docs').rglob('*.md'))
 ]
 #: The longest a top-level docs page may be; run series and investigations
 #: go to docs/notes/ or the benchmarks' records.
 MAX_PAGE_LINES = 300
 #: Words of a lab book, not of a reference page.
-HISTORY = re.compile(r'\bissue \d+|\b(this|next|previous|earlier|a later) '
-                     r'session', re.IGNORECASE)
+HISTORY = re.compile(
+    r'\bissue \d+|\b(this|next|previous|earlier|a later) '
+    r'session', re.IGNORECASE)
 LINK = re.compile(r'\]\(([^)\s]+)\)')
 
 

@@ -145,7 +145,8 @@ def read_blocks(page: Path) -> List[Block]:
             end = index + 1
             while lines[end].strip() != '```':
                 end += 1
-            block = Block(page, index + 1, line.strip()[3:].strip(),
+            block = Block(page, index + 1,
+                          line.strip()[3:].strip(),
                           '\n'.join(lines[index + 1:end]) + '\n')
             match = MARKER.match(lines[index - 1].strip()) if index else None
             if match:
