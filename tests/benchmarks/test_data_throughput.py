@@ -1,10 +1,21 @@
-"""benchmarks.data_throughput: the recipes' pipelines give full clips."""
+"""benchmarks.data_throughput: the recipes' pipelines give full clips.
+
+docs/performance.md's command (its block is ``by`` this test,
+:mod:`tests.docs.blocks`) is run here, read from the page with the
+replacements its marker declares (2 clips of 2 short videos; ``$BENCH_JSON``:
+a hand-written record of ``benchmarks.speed``), by calling
+``benchmarks.data_throughput.main`` in-process with its arguments, as this
+test did before it read them from the page.
+"""
 import json
 from pathlib import Path
 
 import pytest
 
 from benchmarks import data_throughput as data_throughput
+from tests.docs.blocks import blocks_run_by, module_args
+
+THIS_TEST = 'tests/benchmarks/test_data_throughput.py'
 
 
 def test_data_pipelines_give_full_clips(capsys: pytest.CaptureFixture,
@@ -15,10 +26,12 @@ def test_data_pipelines_give_full_clips(capsys: pytest.CaptureFixture,
             dict(
                 args=dict(batch=1),
                 results={'IMG-Res2Net50': dict(train_step_s=2.0)})))
-    data_throughput.main([
-        '--clips', '2', '--videos', '2', '--frames', '10', '--bench-json',
-        str(bench)
-    ])
+    blocks = blocks_run_by(THIS_TEST)
+    assert len(blocks) == 1, [b.where for b in blocks]
+    [command] = blocks[0].commands()
+    data_throughput.main(
+        module_args(command, 'benchmarks.data_throughput',
+                    dict(BENCH_JSON=str(bench))))
     out = capsys.readouterr().out
     assert 'rawframes (SthV1 train pipeline) |' in out
     assert 'video, decord (UCF101 train pipeline) |' in out

@@ -1,16 +1,38 @@
-"""benchmarks.speed: FLOPs, params, timings and memory of IMG, TSM, TSN."""
+"""benchmarks.speed: FLOPs, params, timings and memory of IMG, TSM, TSN.
+
+The benchmark commands of docs/gpu.md and docs/performance.md (blocks
+``by`` this test, :mod:`tests.docs.blocks`) are run here, read from the
+pages with the replacements their markers declare (``$OUT``: this test's
+folder), by calling ``benchmarks.speed.main`` in-process with each command's
+arguments, as this test did before it read them from the pages.
+"""
 import json
 from pathlib import Path
+from typing import Dict, List
 
 import pytest
 import torch
 import torch.nn as nn
 
 from benchmarks import speed as benchmark
+from tests.docs.blocks import REPO, blocks_run_by, module_args
 
 #: ResNet-50 without its fc (torchvision's 25,557,032 minus 2048*1000+1000)
 #: plus a 174-class fc.
 TSM_R50_PARAMS = 23_508_032 + 2048 * 174 + 174
+THIS_TEST = 'tests/benchmarks/test_speed.py'
+
+
+def page_commands(page: str, out: Path) -> List[List[str]]:
+    """The arguments of each ``python -m benchmarks.speed`` in the block of
+    ``page`` that this test runs, the marker's replacements applied."""
+    blocks = [b for b in blocks_run_by(THIS_TEST) if b.page == REPO / page]
+    assert len(blocks) == 1, [b.where for b in blocks_run_by(THIS_TEST)]
+    env: Dict[str, str] = dict(OUT=str(out))
+    return [
+        module_args(command, 'benchmarks.speed', env)
+        for command in blocks[0].commands()
+    ]
 
 
 def test_saved_activation_bytes_counts_each_storage_once_without_weights(
@@ -27,13 +49,12 @@ def test_saved_activation_bytes_counts_each_storage_once_without_weights(
 
 def test_benchmark_table_and_json(tmp_path: Path,
                                   capsys: pytest.CaptureFixture) -> None:
-    out = tmp_path / 'bench.json'
-    benchmark.main([
-        '--size', '32', '--batch', '2', '--infer-batch', '1', '--warmup', '0',
-        '--repeats', '1', '--json',
-        str(out)
-    ])
-    report = json.loads(out.read_text())
+    """docs/gpu.md's command on the CPU: 2 clips of 8 frames at 32, the
+    latency at 1 clip, one repeat, the profile; its JSON to ``$OUT``."""
+    commands = page_commands('docs/gpu.md', tmp_path)
+    assert len(commands) == 1, commands
+    benchmark.main(commands[0])
+    report = json.loads((tmp_path / 'bench.json').read_text())
     results = report['results']
     assert list(results) == ['IMG-Res2Net50', 'TSM-R50', 'TSN-R50']
     tsm, tsn, img = (
@@ -57,6 +78,21 @@ def test_benchmark_table_and_json(tmp_path: Path,
     printed = capsys.readouterr().out
     assert printed.count('\n| ') == 4  # header + 3 models
     assert 'train 2x8x3x32x32, forward 1x8x3x32x32' in printed
+
+
+def test_the_commands_of_the_performance_table(tmp_path: Path) -> None:
+    """docs/performance.md's two commands, small: the JSON that
+    data_throughput reads, then every model in channels_last."""
+    first, second = page_commands('docs/performance.md', tmp_path)
+    benchmark.main(first)
+    # What benchmarks.data_throughput --bench-json reads.
+    bench = json.loads((tmp_path / 'bench.json').read_text())
+    assert bench['args']['batch'] == 1
+    assert list(bench['results']) == list(benchmark.MODELS_TO_RUN)
+    assert all(row['train_step_s'] > 0 for row in bench['results'].values())
+    report = benchmark.main(second)
+    assert report['args']['channels_last'] is True
+    assert list(report['results']) == list(benchmark.MODELS_TO_RUN)
 
 
 def test_top_ops_lists_the_operators_of_a_call() -> None:

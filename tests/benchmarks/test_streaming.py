@@ -1,26 +1,60 @@
-"""benchmarks.streaming: streaming vs window, on the tiny causal model."""
+"""benchmarks.streaming: streaming vs window, on the tiny causal model.
+
+docs/online.md's two commands (its block is ``by`` this test,
+:mod:`tests.docs.blocks`) are run here, read from the page with the
+replacements its marker declares (the tiny model at 32, 2 repeats, no
+memory runs; ``$OUT``: this test's folder): the PyTorch rows' command with
+bash from the clone, this venv's programs first on ``PATH`` (its allocator
+setting takes effect at a process's start only), the ONNX Runtime rows' by
+calling ``benchmarks.streaming.main`` in-process with its arguments, as
+this test did before it read them from the page.
+"""
 import functools
+import itertools
 import json
 import math
 import mmap
+import re
+import shlex
 import statistics
 from pathlib import Path
+from typing import List
 
 import pytest
 import torch
 
 from benchmarks import streaming as benchmark
 from img_mmaction.utils import environment
+from tests.docs.blocks import (REPO, bash_environment, blocks_run_by,
+                               module_args, run_bash)
 
 TINY = ['--model', 'tiny', '--size', '32', '--warmup', '0', '--repeats', '2']
+THIS_TEST = 'tests/benchmarks/test_streaming.py'
+
+
+def page_commands() -> List[str]:
+    """The PyTorch rows' and the ONNX Runtime rows' command of the page,
+    the marker's replacements applied."""
+    blocks = blocks_run_by(THIS_TEST)
+    assert len(blocks) == 1, [b.where for b in blocks]
+    commands = blocks[0].commands()
+    assert len(commands) == 2, commands
+    return commands
 
 
 def test_latency_rows_json_and_equivalence(tmp_path: Path,
-                                           capsys: pytest.CaptureFixture
+                                           monkeypatch: pytest.MonkeyPatch
                                            ) -> None:
-    out = tmp_path / 'streaming.json'
-    benchmark.main(TINY + ['--skip-memory', '--json', str(out)])
-    results = json.loads(out.read_text())
+    command = page_commands()[0]
+    result = run_bash(command, REPO, bash_environment(OUT=str(tmp_path)))
+    assert result.returncode == 0, result.stderr[-3000:]
+    # The command's own variables (the allocator setting) were its
+    # process's environment.
+    words = shlex.split(command, comments=True)
+    for word in itertools.takewhile(lambda w: re.match(r'\w+=', w), words):
+        monkeypatch.setenv(*word.split('=', 1))
+    assert 'GLIBC_TUNABLES' in environment.allocator()
+    results = json.loads((tmp_path / 'torch.json').read_text())
     rows = results['rows']
     layouts = list(benchmark.LAYOUTS)
     assert list(rows) == [
@@ -50,7 +84,7 @@ def test_latency_rows_json_and_equivalence(tmp_path: Path,
             assert rows[f'{mode}/{layout}']['faults_per_prediction'] == (
                 statistics.median(faults))
     assert results['allocator'] == environment.allocator()
-    table = capsys.readouterr().out
+    table = result.stdout
     assert '| page faults per prediction |' in table
     assert 'allocator settings:' in table
     for layout in layouts:
@@ -87,12 +121,10 @@ def test_onnxruntime_rows_json_and_equivalence(tmp_path: Path,
                                                capsys: pytest.CaptureFixture
                                                ) -> None:
     """Both modes as ONNX graphs: one row each, checked against PyTorch."""
-    out = tmp_path / 'streaming.json'
+    command = page_commands()[1]
     benchmark.main(
-        TINY +
-        ['--runtime', 'onnxruntime', '--skip-memory', '--json',
-         str(out)])
-    results = json.loads(out.read_text())
+        module_args(command, 'benchmarks.streaming', dict(OUT=str(tmp_path))))
+    results = json.loads((tmp_path / 'onnxruntime.json').read_text())
     rows = results['rows']
     assert list(rows) == ['stream/onnxruntime', 'window/onnxruntime']
     assert results['runtime'] == 'onnxruntime'

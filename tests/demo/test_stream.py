@@ -1,6 +1,12 @@
-"""The streaming command (OURS) on a real mp4 and on a folder of frames."""
-import subprocess
-import sys
+"""The streaming command (OURS) on a real mp4 and on a folder of frames.
+
+The real mp4 is docs/online.md's command (its block is ``by`` this test,
+:mod:`tests.docs.blocks`), read from the page with the replacements its
+marker declares (``$CHECKPOINT``: an untrained model of the recipe,
+``$VIDEO``: a real mp4, its first 10 frames, ``$LABELS``: the demo's label
+map), run with bash in this test's folder, this venv's programs first on
+``PATH``.
+"""
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +22,13 @@ from img_mmaction.testing import make_rawframe_dataset
 from img_mmaction.testing.footage import footage_path
 from img_mmaction.utils import config_path
 from img_mmaction.utils.frames import iter_frames
+from tests.docs.blocks import bash_environment, blocks_run_by, run_bash
 
 ONLINE = config_path(
     'online/img-causal_res2net-tiny_1xb8-8x2x1-12e_motion-demo-rgb.py')
 OFFLINE = config_path(
     'demo/img_res2net-tiny_1xb8-1x1x8-12e_motion-demo-rgb.py')
+THIS_TEST = 'tests/demo/test_stream.py'
 
 
 def save_untrained(config: Path, path: Path) -> Path:
@@ -46,18 +54,19 @@ def test_stream_command_on_a_real_mp4(online_checkpoint: Path,
                                       tmp_path: Path) -> None:
     labels = tmp_path / 'labels.txt'
     labels.write_text('\n'.join(synthetic.CLASS_NAMES) + '\n')
-    timeline = tmp_path / 'timeline.png'
-    result = subprocess.run([
-        sys.executable, '-W', 'ignore', '-m', 'img_mmaction.demo.stream',
-        str(ONLINE),
-        str(online_checkpoint),
-        str(_sample_video()), '--label-map',
-        str(labels), '--topk', '3', '--max-frames', '10', '--timeline',
-        str(timeline)
-    ],
-                            capture_output=True,
-                            text=True,
-                            timeout=300)
+    blocks = blocks_run_by(THIS_TEST)
+    assert len(blocks) == 1, [b.where for b in blocks]
+    command = blocks[0].command_text()
+    assert f'{ONLINE.parent.name}/{ONLINE.name}' in command  # the recipe
+    timeline = Path('timeline.png')  # in the command's folder
+    result = run_bash(
+        command,
+        tmp_path,
+        bash_environment(
+            CHECKPOINT=str(online_checkpoint),
+            VIDEO=str(_sample_video()),
+            LABELS=str(labels)),
+        timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = [
         line for line in result.stdout.splitlines() if line.startswith('frame')
@@ -70,7 +79,7 @@ def test_stream_command_on_a_real_mp4(online_checkpoint: Path,
         assert all(
             t.split('. ', 1)[1].rsplit(' ', 1)[0] in synthetic.CLASS_NAMES
             for t in top)
-    assert timeline.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert (tmp_path / timeline).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     assert f'timeline: {timeline}' in result.stdout
 
 

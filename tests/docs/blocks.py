@@ -33,11 +33,20 @@ use the harness's variables, exported to every command: ``$WORK`` (the
 page's workspace), ``$REPO`` (the clone), ``$VENV`` (this venv), ``$VIDEO``
 (a real mp4), ``$TORCH_VERSION``, ``$TINY_TSM_CONFIG`` (the tiny TSM recipe
 of :mod:`img_mmaction.testing`, whose data the workspace holds) and, where a
-test runs the block, what that test sets (``$WHEEL``, ``$PORT``).
+test runs the block, what that test sets and its docstring names (``$WHEEL``,
+``$PORT``, ``$OUT`` for its output folder, ...).
+
+A test that runs ``by`` blocks runs their commands with :func:`run_bash`
+(as the harness runs a ``run`` block), or, as its docstring then says, calls
+``X.main`` in-process with the arguments of a ``python -m X ARGS`` command
+(:func:`module_args`).
 """
 from __future__ import annotations
+import os
 import re
 import shlex
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -179,3 +188,68 @@ def blocks_run_by(test: str) -> List[Block]:
         block for block in all_blocks()
         if block.kind == 'by' and block.argument == test
     ]
+
+
+def bash_environment(**variables: str) -> Dict[str, str]:
+    """The environment the harness gives a block, from this process's.
+
+    Args:
+        **variables: The ``$NAME`` s that a marker's replacements use.
+
+    Returns:
+        This process's environment with this venv's programs first on
+        ``PATH``, warnings ignored, no ``PYTHONPATH``, and ``variables``.
+    """
+    env = dict(os.environ)
+    env.update(
+        PATH=f'{Path(sys.executable).parent}{os.pathsep}{env.get("PATH", "")}',
+        PYTHONWARNINGS='ignore',
+        **variables)
+    env.pop('PYTHONPATH', None)
+    return env
+
+
+def run_bash(command: str,
+             cwd: Path,
+             env: Dict[str, str],
+             timeout: float = 900) -> subprocess.CompletedProcess:
+    """Runs ``command`` with ``bash -e -o pipefail``, as the harness does.
+
+    Args:
+        command: A command line, or several, of a block.
+        cwd: Where it runs.
+        env: Its environment (:func:`bash_environment`).
+        timeout: Seconds it may take. Defaults to 900.
+
+    Returns:
+        The finished process; stdout and stderr as text.
+    """
+    return subprocess.run(['bash', '-e', '-o', 'pipefail', '-c', command],
+                          cwd=cwd,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=timeout)
+
+
+def module_args(command: str, module: str, env: Dict[str, str]) -> List[str]:
+    """The ``ARGS`` of a ``python -m MODULE ARGS`` command line.
+
+    For calling ``MODULE.main(ARGS)`` in-process: the words bash would pass
+    (``$NAME`` s expanded from ``env``, a trailing comment dropped).
+
+    Args:
+        command: One command line of a block.
+        module: The module it must run.
+        env: The values of its ``$NAME`` s.
+
+    Returns:
+        The arguments after the module's name.
+
+    Raises:
+        ValueError: ``command`` is not ``python -m MODULE ...``.
+    """
+    words = shlex.split(expand(command, env), comments=True)
+    if words[:3] != ['python', '-m', module]:
+        raise ValueError(f'not a python -m {module} command: {command}')
+    return words[3:]

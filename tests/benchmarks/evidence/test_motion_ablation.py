@@ -1,6 +1,13 @@
-"""The ablation benchmark: its recipes, its statistics, a quick real run."""
+"""The ablation benchmark: its recipes, its statistics, a quick real run.
+
+The quick run is docs/evidence.md's block (``by`` this test,
+:mod:`tests.docs.blocks`): its two commands, read from the page with the
+replacements its marker declares (``--quick``, ``$OUT`` this test's folder,
+``$VENV`` this venv), run with bash from the clone, this venv's programs
+first on ``PATH``: ``make evidence`` trains the quick run set, the
+``python -m`` command reads it back.
+"""
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -10,6 +17,9 @@ from mmengine.config import Config
 
 from benchmarks.evidence import motion_ablation as ma
 from img_mmaction.utils import config_path
+from tests.docs.blocks import REPO, bash_environment, blocks_run_by, run_bash
+
+THIS_TEST = 'tests/benchmarks/evidence/test_motion_ablation.py'
 
 
 def _without_backbone(cfg: Config) -> dict:
@@ -123,16 +133,18 @@ def test_options_and_errors() -> None:
 
 @pytest.mark.slow  # mim subprocesses
 def test_quick_mode_trains_and_tests_through_mim(tmp_path: Path) -> None:
-    result = subprocess.run([
-        sys.executable, '-W', 'ignore', '-m',
-        'benchmarks.evidence.motion_ablation', '--quick', '--out',
-        str(tmp_path)
-    ],
-                            capture_output=True,
-                            text=True,
-                            timeout=600)
-    output = result.stdout[-3000:] + result.stderr[-3000:]
-    assert result.returncode == 0, output
+    blocks = blocks_run_by(THIS_TEST)
+    assert len(blocks) == 1, [b.where for b in blocks]
+    make, command = blocks[0].commands()
+    assert make.startswith('make evidence '), make
+    env = bash_environment(
+        OUT=str(tmp_path), VENV=str(Path(sys.executable).parents[1]))
+    for line in (make, command):
+        result = run_bash(line, REPO, env, timeout=600)
+        output = result.stdout[-3000:] + result.stderr[-3000:]
+        assert result.returncode == 0, output
+    # The python -m command: the runs of make evidence, read back.
+    assert result.stdout.count('(read back)') == 2, output
     results = json.loads((tmp_path / 'reference' / 'results.json').read_text())
     assert [r['variant']
             for r in results['runs']] == ['Res2Net TSN', 'Res2Net IMG']

@@ -1,17 +1,26 @@
-"""benchmarks/gpu/check.sh end to end in its CPU fallback (pip, subprocess)."""
+"""benchmarks/gpu/check.sh end to end in its CPU fallback (pip, subprocess).
+
+docs/gpu.md's ``make gpu-check`` (its block is ``by`` this test,
+:mod:`tests.docs.blocks`) is run here with bash from the clone, this venv's
+programs first on ``PATH`` (its ``python3`` is the check's), read from the
+page with the replacements its marker declares: ``$OUT`` the report's
+folder, ``$WHEELS`` a folder of one hand-made wheel, and no CUDA device
+visible, so that it is the CPU fallback on any machine.
+"""
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.docs.blocks import bash_environment, blocks_run_by, run_bash
 from .test_device_wheels import make_wheel
 
 pytestmark = pytest.mark.slow  # pip and the benchmark in subprocesses
 
 REPO = Path(__file__).resolve().parents[3]
+THIS_TEST = 'tests/benchmarks/gpu/test_gpu_check_fallback.py'
 
 
 def test_check_installs_the_wheels_and_writes_its_report(tmp_path: Path
@@ -26,16 +35,14 @@ def test_check_installs_the_wheels_and_writes_its_report(tmp_path: Path
         '1.0',
         modules={'carried_probe.py': 'HERE = 1\n'})
     out = tmp_path / 'out'
-    env = dict(
-        os.environ, OUT=str(out), WHEELS=str(wheels), PYTHON=sys.executable)
-    result = subprocess.run(['bash', 'benchmarks/gpu/check.sh', '--cpu'],
-                            cwd=REPO,
-                            env=env,
-                            stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT,
-                            text=True,
-                            timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:]
+    blocks = blocks_run_by(THIS_TEST)
+    assert len(blocks) == 1, [b.where for b in blocks]
+    result = run_bash(
+        blocks[0].command_text(),
+        REPO,
+        bash_environment(OUT=str(out), WHEELS=str(wheels)),
+        timeout=600)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert 'installed 1 wheels into' in (out / 'install.log').read_text()
     report = json.loads((out / 'gpu_check.json').read_text())
     assert report['mode'] == 'cpu-fallback'
