@@ -154,8 +154,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     from mmengine.config import Config
 
     import img_mmaction  # noqa: F401  (compat fixes + registration)
-    from img_mmaction import synthetic
     from benchmarks.online_accuracy import frame_inputs, load_split
+    from img_mmaction import synthetic
     from img_mmaction.demo import report
     from img_mmaction.demo.mim import load_predictions, train_and_test
     from img_mmaction.demo.run import data_options
