@@ -107,12 +107,16 @@ RANGES = {
 }
 
 
-def footage_clip(name: str, start: int, count: int) -> torch.Tensor:
+def footage_clip(name: str,
+                 start: int,
+                 count: int,
+                 size: int = SIZE) -> torch.Tensor:
     """``count`` consecutive frames of a footage video, as the test
-    pipeline gives them: short side 256, centre crop 224.
+    pipeline gives them: short side 256, centre crop 224 (for another
+    ``size``, both scaled by ``size / 224``).
 
     Returns:
-        Raw pixels [count, 3, 224, 224] (RGB, 0-255).
+        Raw pixels [count, 3, size, size] (RGB, 0-255).
     """
     import cv2
 
@@ -122,20 +126,21 @@ def footage_clip(name: str, start: int, count: int) -> torch.Tensor:
     out = []
     for frame in frames:
         height, width = frame.shape[:2]
-        scale = 256 / min(height, width)
+        scale = 256 * size / SIZE / min(height, width)
         frame = cv2.resize(
             frame, (round(width * scale), round(height * scale)),
             interpolation=cv2.INTER_AREA)
-        top = (frame.shape[0] - SIZE) // 2
-        left = (frame.shape[1] - SIZE) // 2
-        out.append(frame[top:top + SIZE, left:left + SIZE])
+        top = (frame.shape[0] - size) // 2
+        left = (frame.shape[1] - size) // 2
+        out.append(frame[top:top + size, left:left + size])
     # [T, H, W, 3] -> [T, 3, H, W]
     return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).float()
 
 
-def calibration_clips(frames: int) -> List[torch.Tensor]:
-    """``frames`` calibration frames: clips of 8 consecutive frames, the
-    footage videos in turn, each clip 20 frames after the video's last."""
+def calibration_clips(frames: int, size: int = SIZE) -> List[torch.Tensor]:
+    """``frames`` calibration frames of ``size``: clips of 8 consecutive
+    frames, the footage videos in turn, each clip 20 frames after the
+    video's last."""
     clips, names = [], list(RANGES)
     for index in range((frames + 7) // 8):
         name = names[index % len(names)]
@@ -146,14 +151,15 @@ def calibration_clips(frames: int) -> List[torch.Tensor]:
                 f'{frames} calibration frames reach the evaluation frames '
                 f'of {name} (from {RANGES[name][2]}); at most '
                 f'{8 * 3 * len(names)} fit')
-        clips.append(footage_clip(name, start, count))
+        clips.append(footage_clip(name, start, count, size))
     return clips
 
 
-def evaluation_clips(frames: int) -> List[torch.Tensor]:
-    """One clip of ``frames`` consecutive frames per footage video."""
+def evaluation_clips(frames: int, size: int = SIZE) -> List[torch.Tensor]:
+    """One clip of ``frames`` consecutive frames (of ``size``) per footage
+    video."""
     return [
-        footage_clip(name, ranges[2], frames)
+        footage_clip(name, ranges[2], frames, size)
         for name, ranges in RANGES.items()
     ]
 
