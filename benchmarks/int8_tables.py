@@ -19,6 +19,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+import numpy as np
+
 
 def _load(folder: Path) -> List[dict]:
     """Every record of a folder (not its subfolders), by file name."""
@@ -29,10 +31,19 @@ def _load(folder: Path) -> List[dict]:
 def _scheme_name(record: dict) -> str:
     """``scheme, N frames of V videos`` from a record's calibration."""
     calibration = record['calibration']
-    scheme = calibration['scheme']
-    name = record.get('scheme_name') or _describe(scheme)
-    return (f'{name}; {calibration["frames"]} frames of '
-            f'{calibration["videos"]} videos')
+    name = _scheme_option(record) or _describe(calibration['scheme'])
+    videos = calibration['videos']
+    below = ' (below the minimum)' if calibration.get('below_minimum') else ''
+    return (f'{name}; {calibration["frames"]} frames of {videos} '
+            f'video{"s" if videos != 1 else ""}{below}')
+
+
+def _scheme_option(record: dict) -> Optional[str]:
+    """The ``--scheme NAME`` of a record's command, or None."""
+    words = record.get('command', '').split()
+    if '--scheme' in words[:-1]:
+        return words[words.index('--scheme') + 1]
+    return None
 
 
 def _describe(scheme: dict) -> str:
@@ -65,26 +76,58 @@ def _number(value: Optional[float]) -> str:
     return '-' if value is None else f'{value:.3f}'
 
 
+def _per_frame(record: dict) -> tuple:
+    """A record's per-frame top-1 classes [F, N] of fp32 and int8, and
+    the N labels."""
+    per_frame = record['per_frame']
+    return (np.array(per_frame['fp32_top1']), np.array(per_frame['int8_top1']),
+            np.array(per_frame['labels']))
+
+
+def _early_differing(record: dict) -> str:
+    """``'a of b'``: differing frames among the first half of the frame
+    positions, of all differing frames."""
+    fp32, int8, _ = _per_frame(record)
+    differ = fp32 != int8
+    return f'{int(differ[:len(differ) // 2].sum())} of {int(differ.sum())}'
+
+
+def _frame_accuracy(record: dict) -> str:
+    """Top-1 against the labels over every frame, fp32 / int8."""
+    fp32, int8, labels = _per_frame(record)
+    return f'{(fp32 == labels).mean():.4f} / {(int8 == labels).mean():.4f}'
+
+
 def accuracy_table(records: Sequence[tuple]) -> str:
-    """One row per accuracy record."""
+    """One row per accuracy record; the fp32 lead column only when a
+    record holds that figure (older records do not)."""
+    lead = any('max_fp32_margin_where_differing' in record['figures']
+               for _, record in records)
     lines = [
         '| record | seed | scheme | mim test top-1 | top-1 fp32 / int8 | '
-        'per-frame agreement (differing frames) | max / mean score '
-        'difference | largest fp32 lead where differing |', '|---' * 8 + '|'
+        'per-frame agreement (differing frames) | differing frames among '
+        'the first half | per-frame accuracy fp32 / int8 | max / mean score '
+        'difference |' +
+        (' largest fp32 lead where differing |' if lead else ''),
+        '|---' * (9 + lead) + '|'
     ]
     for name, record in records:
         figures = record['figures']
         differing = figures['frames_compared'] - figures['agreeing_frames']
         mean = figures.get('mean_score_difference')
-        lines.append(
+        row = (
             f'| `{name}` | {record["seed"]} | '
             f'{_describe(record["calibration"]["scheme"])} | '
             f'{record["training"].get("mim_test_top1", float("nan")):.3f} | '
             f'{figures["top1_fp32"]:.4f} / {figures["top1_int8"]:.4f} | '
             f'{figures["per_frame_agreement"]:.4f} ({differing}) | '
+            f'{_early_differing(record)} | {_frame_accuracy(record)} | '
             f'{figures["max_score_difference"]:.3f} / ' +
-            (f'{mean:.5f}' if mean is not None else '-') + ' | ' +
-            _number(figures.get('max_fp32_margin_where_differing')) + ' |')
+            (f'{mean:.5f}' if mean is not None else '-') + ' |')
+        if lead:
+            row += ' ' + _number(
+                figures.get('max_fp32_margin_where_differing')) + ' |'
+        lines.append(row)
     return '\n'.join(lines)
 
 
@@ -99,7 +142,7 @@ def alternatives_table(records: Sequence[tuple],
         '| scheme; calibration | ' +
         ' | '.join(f'seed {s}: agreement (differing), top-1 int8 - fp32'
                    for s in seeds) + ' | differing frames in all | mean score '
-        'difference |', '|---' * (len(seeds) + 3) + '|'
+        'difference (mean of the seeds) |', '|---' * (len(seeds) + 3) + '|'
     ]
     for name, by_seed in rows.items():
         cells, differing, means = [], 0, []
