@@ -1,4 +1,14 @@
-"""The streaming command with an int8 frame step (OURS)."""
+"""The streaming command with an int8 frame step (OURS).
+
+docs/notes/int8.md's stream commands (its block is ``by`` this test,
+:mod:`tests.docs.blocks`) are read from the page with the replacements its
+marker declares and run in-process, ``main`` with the arguments of each
+``python -m img_mmaction.demo.stream`` line (:func:`module_args`), in this
+test's folder: ``$CONFIG`` the stride-2 demo recipe, ``$CHECKPOINT`` an
+untrained model of it, ``$INPUT`` a frame folder, ``$CALIBRATION`` four
+other frame folders, ``$ANN`` and ``$VIDEOS`` a training set of 8 generated
+videos.
+"""
 from pathlib import Path
 from typing import Tuple
 
@@ -9,6 +19,9 @@ import torch
 from img_mmaction.demo.stream import main, stream
 from img_mmaction.testing import make_rawframe_dataset, make_video_dataset
 from tests.demo.test_stream import ONLINE, save_untrained
+from tests.docs.blocks import blocks_run_by, module_args
+
+THIS_TEST = 'tests/demo/test_stream_int8.py'
 
 #: int8 against fp32 on the untrained demo model: plumbing only (its scores
 #: are nearly uniform); the bounds that mean something are in
@@ -141,3 +154,35 @@ def test_int8_refusals_name_the_problem(checkpoint: Path, folders: Tuple[Path,
         str(package), '--precision', 'fp32'
     ]) == 1
     assert "an int8 package, but --precision fp32" in capsys.readouterr().err
+
+
+def test_the_documented_int8_commands(checkpoint: Path, folders: Tuple[Path,
+                                                                       ...],
+                                      tmp_path: Path,
+                                      capsys: pytest.CaptureFixture,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = blocks_run_by(THIS_TEST)
+    assert len(blocks) == 1, [b.where for b in blocks]
+    videos, ann = make_video_dataset(tmp_path / 'train', num_videos=8)
+    env = dict(
+        CONFIG=str(ONLINE),
+        CHECKPOINT=str(checkpoint),
+        INPUT=str(folders[0]),
+        CALIBRATION=' '.join(map(str, folders[1:])),
+        ANN=str(ann),
+        VIDEOS=str(videos))
+    monkeypatch.chdir(tmp_path)
+    commands = blocks[0].commands()
+    assert len(commands) == 3, commands
+    for command in commands:
+        status = main(module_args(command, 'img_mmaction.demo.stream', env))
+        assert status == 0, f'{command}\n{capsys.readouterr().err}'
+    out = capsys.readouterr().out
+    # Stride 2: 8 inputs of each 16-frame video; the default 8 training
+    # videos, then the 4 named folders.
+    assert ('int8 frame step: 64 calibration frames of 8 videos of the '
+            'training set') in out
+    assert 'int8 frame step: 32 calibration frames of 4 videos (' in out
+    assert 'package: step_int8.onnx' in out
+    assert 'step_int8.onnx: an int8 package of this checkpoint' in out
+    assert sum(line.startswith('frame ') for line in out.splitlines()) == 24
