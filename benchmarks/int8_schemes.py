@@ -23,7 +23,7 @@ t-1 are not all zero), and the classifier rescaled so its logits spread
 with a standard deviation of 2 on that footage. Random weights with
 normalised activations are chaotic (a trained network is not: it maps
 nearby frames to nearby features): rounding noise of +-0.5 on the pixels
-alone moves their pooled features by about 12 % of their largest
+alone moves their pooled features by about a fifth of their largest
 magnitude. So every run also measures that noise on the fp32 runner (row
 ``fp32, pixel noise +-0.5``): int8 errors of that size are the model's
 sensitivity, not the quantization's fault. Frames are real footage
