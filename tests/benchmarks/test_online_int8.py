@@ -75,15 +75,29 @@ def test_targets_are_judged_on_every_run_of_the_record() -> None:
         '1': dict(ratio=0.45),
         '2': dict(ratio=0.52),
     }
+
+    def row(fp32: float, int8: float) -> dict:
+        return dict(fp32=dict(fps_total=fp32), int8=dict(fps_total=int8))
+
     streams = {
-        '1': dict(int8=dict(fps_total=10.0), fp32=dict(fps_total=5.0)),
-        '8': dict(int8=dict(fps_total=16.0), fp32=dict(fps_total=7.0)),
+        '1': {
+            'groups_1': row(5.0, 10.0)
+        },
+        '8': {
+            'groups_1': row(7.0, 14.0),
+            'groups_2': row(7.6, 16.0)
+        },
     }
     targets = bench.judge(side, streams)
     assert targets['int8_at_most_half_of_fp32'] == dict(
         threads_1=True, threads_2=False)
-    assert targets['b8_total_fps_at_least_1.5x_b1'] == dict(
-        int8=True, fp32=False)
+    # B=8 in each grouping against B=1 in one group.
+    assert targets['b8_total_fps_at_least_1.5x_b1'] == {
+        'fp32, 1 group': False,
+        'int8, 1 group': False,
+        'fp32, 2 groups': True,
+        'int8, 2 groups': True
+    }
     assert bench.judge(side, {'1': streams['1']
                               })['b8_total_fps_at_least_1.5x_b1'] == {}
 
@@ -110,11 +124,13 @@ def test_a_tiny_run_writes_a_complete_record(tmp_path: Path) -> None:
     for precision in ('fp32', 'int8'):
         memory = record['memory'][precision]
         assert memory['extra_mib'] >= 0
-        for streams in ('1', '2'):
-            row = record['many_streams'][streams][precision]
-            assert row['fps_total'] == pytest.approx(
-                int(streams) * 1000 / row['step_median_ms'])
-            assert row['timed_steps'] == 3
+        for streams, groups in (('1', 1), ('2', 1), ('2', 2)):
+            row = record['many_streams'][streams][f'groups_{groups}']
+            assert row[precision]['fps_total'] == pytest.approx(
+                int(streams) * 1000 / row[precision]['step_median_ms'])
+            assert row[precision]['timed_steps'] == 3
+        # One stream runs in one group only.
+        assert set(record['many_streams']['1']) == {'groups_1'}
     assert record['calibration']['frames'] >= 32
     assert 'max_abs_diff' in record['calibration']['check']
     assert set(record['targets']) == {

@@ -115,3 +115,38 @@ def test_the_saved_graph_names_its_state_and_runs_alone(tmp_path: Path
     expected_runner.step(frame)
     torch.testing.assert_close(
         torch.from_numpy(features), expected_runner._feature_sum, **TOL)
+
+
+def test_stream_groups_run_the_same_streams_at_once() -> None:
+    """stream_groups=2 splits B streams into two groups of consecutive
+    streams run at the same time; every stream's scores are those of one
+    group, after resets too, for B that two groups do not divide evenly."""
+    source = build(8)
+    grouped = OnnxStreamingRecognizer(
+        source, frame_size=(SIZE, SIZE), threads=2, stream_groups=2)
+    whole = OnnxStreamingRecognizer(source, frame_size=(SIZE, SIZE), threads=2)
+    # Each group's run gets threads // stream_groups intra-op threads.
+    assert grouped.session.get_session_options().intra_op_num_threads == 1
+    assert whole.session.get_session_options().intra_op_num_threads == 2
+    clips = raw_clips(3, 5)
+    for t in range(5):
+        if t == 3:
+            for runner in (grouped, whole):
+                runner.reset(streams=[1])
+        torch.testing.assert_close(
+            grouped.step(clips[:, t]), whole.step(clips[:, t]), **TOL)
+        torch.testing.assert_close(grouped.features, whole.features, **TOL)
+    assert grouped.frames_seen.tolist() == whole.frames_seen.tolist()
+    assert grouped.state_nbytes() == whole.state_nbytes()
+    # One stream: one group.
+    grouped.reset()
+    whole.reset()
+    torch.testing.assert_close(
+        grouped.step(clips[:1, 0]), whole.step(clips[:1, 0]), **TOL)
+
+
+@pytest.mark.parametrize('groups', [0, -1, 1.5])
+def test_stream_groups_must_be_a_positive_integer(groups: object) -> None:
+    with pytest.raises(ValueError, match=r'stream_groups must be a positive'):
+        OnnxStreamingRecognizer(
+            build(8), frame_size=(SIZE, SIZE), stream_groups=groups)
