@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 from benchmarks import int8_accuracy as bench
+from tests.docs.blocks import blocks_run_by, module_args
+
+THIS_TEST = 'tests/benchmarks/test_int8_accuracy.py'
 
 
 def test_agreement_and_differences_against_a_hand_computation() -> None:
@@ -43,17 +46,26 @@ def test_records_are_never_overwritten(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow  # mim train and mim test in subprocesses
-def test_a_tiny_run_writes_a_complete_record(tmp_path: Path) -> None:
+def test_the_documented_commands_write_complete_records(tmp_path: Path
+                                                        ) -> None:
+    """docs/notes/int8.md's two commands, at the size its marker gives:
+    a training run, then one on the checkpoint it wrote."""
+    blocks = blocks_run_by(THIS_TEST)
+    assert len(blocks) == 1, [b.where for b in blocks]
+    commands = blocks[0].commands()
+    assert len(commands) == 2, commands
     out = tmp_path / 'records'
-    record = bench.main([
-        '--work',
-        str(tmp_path / 'work'), '--out',
-        str(out), '--epochs', '1', '--videos-per-class', '2',
-        '--val-per-class', '1', '--seed', '0', '--calibration-videos', '4'
-    ])
+    env = dict(WORK=str(tmp_path / 'work'), OUT=str(out))
+    record = bench.main(
+        module_args(commands[0], 'benchmarks.int8_accuracy', env))
     files = list(out.glob('*.json'))
     assert len(files) == 1
     assert json.loads(files[0].read_text()) == record
+    again = bench.main(
+        module_args(commands[1], 'benchmarks.int8_accuracy', env))
+    assert len(list(out.glob('*.json'))) == 2
+    # The same checkpoint, calibration and val set: the same figures.
+    assert again['figures'] == record['figures']
     for key in ('date', 'machine', 'command', 'versions', 'recipe', 'seed',
                 'epochs', 'calibration', 'figures', 'per_frame'):
         assert key in record

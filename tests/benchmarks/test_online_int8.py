@@ -6,6 +6,9 @@ import pytest
 import torch
 
 from benchmarks import online_int8 as bench
+from tests.docs.blocks import blocks_run_by, module_args
+
+THIS_TEST = 'tests/benchmarks/test_online_int8.py'
 
 
 def test_the_schedule_is_seeded_and_cameras_stay_their_length() -> None:
@@ -102,14 +105,16 @@ def test_targets_are_judged_on_every_run_of_the_record() -> None:
                               })['b8_total_fps_at_least_1.5x_b1'] == {}
 
 
-def test_a_tiny_run_writes_a_complete_record(tmp_path: Path) -> None:
+def test_the_documented_command_writes_a_complete_record(tmp_path: Path
+                                                         ) -> None:
+    """docs/online.md's command, at the tiny size its marker gives."""
+    blocks = blocks_run_by(THIS_TEST)
+    assert len(blocks) == 1, [b.where for b in blocks]
+    commands = blocks[0].commands()
+    assert len(commands) == 1, commands
     out = tmp_path / 'records'
-    record = bench.main([
-        '--model', 'tiny', '--size', '32', '--bn-stats', 'none', '--threads',
-        '1', '2', '--frames', '4', '--repeats', '1', '--streams', '1', '2',
-        '--steps', '3', '--warmup', '1', '--memory-frames', '2', '--out',
-        str(out)
-    ])
+    record = bench.main(
+        module_args(commands[0], 'benchmarks.online_int8', dict(OUT=str(out))))
     files = list(out.glob('*.json'))
     assert len(files) == 1
     assert json.loads(files[0].read_text()) == record
