@@ -65,6 +65,7 @@ from benchmarks.memory import minor_faults, release_free_memory
 from benchmarks.records import command_line, run_environment, write_record
 from img_mmaction.deploy.onnx_stream import (OnnxStreamingRecognizer,
                                              session_options)
+from img_mmaction.deploy.packaged_stream import StreamGroups
 
 MODULE = 'benchmarks.online_int8'
 PRECISIONS = ('fp32', 'int8')
@@ -133,9 +134,9 @@ def with_threads(runner: OnnxStreamingRecognizer,
     clone = copy.copy(runner)
     clone.session = onnxruntime.InferenceSession(
         str(graph),
-        session_options(max(1, threads // groups)),
+        session_options(max(1, threads // groups)),  # as the runner's
         providers=['CPUExecutionProvider'])
-    clone.stream_groups, clone._pool = groups, None
+    clone.groups = StreamGroups(groups, 'with_threads')
     clone.reset()
     return clone
 

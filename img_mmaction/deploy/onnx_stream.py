@@ -28,7 +28,6 @@ Example:
 from __future__ import annotations
 import io
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -41,6 +40,7 @@ from .extra import require_deploy_extra
 from .onnx_quantize import (MIN_CALIBRATION_CLIPS, MIN_CALIBRATION_FRAMES,
                             PRECISIONS, QuantScheme, check_calibration,
                             quantize_frame_step)
+from .packaged_stream import StreamGroups
 
 #: Where a stream's frames can run: PyTorch's eager modules
 #: (:class:`StreamingRecognizer`), or the frame step as an ONNX graph in ONNX
@@ -187,13 +187,8 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
             raise ValueError('OnnxStreamingRecognizer: the model must be on '
                              f'the CPU, its parameters are on {devices}')
         self.frame_size = (int(frame_size[0]), int(frame_size[1]))
-        if (isinstance(stream_groups, bool)
-                or not isinstance(stream_groups, int) or stream_groups < 1):
-            raise ValueError('OnnxStreamingRecognizer: stream_groups must be '
-                             f'a positive integer, got {stream_groups!r}')
-        #: Groups of streams run at the same time (1: one run).
-        self.stream_groups = stream_groups
-        self._pool: Optional[ThreadPoolExecutor] = None
+        #: How the B streams of a step run: one run, or groups at once.
+        self.groups = StreamGroups(stream_groups, 'OnnxStreamingRecognizer')
         if precision not in PRECISIONS:
             raise ValueError(f'OnnxStreamingRecognizer: precision must be '
                              f'one of {PRECISIONS}, got {precision!r}')
@@ -236,11 +231,11 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
             self._int8_graph = graph
         if save_to is not None:
             Path(save_to).write_bytes(graph)
-        run_threads = max(1, (threads or torch.get_num_threads()) //
-                          stream_groups)
         self.session = onnxruntime.InferenceSession(
             graph,
-            session_options(run_threads),
+            session_options(
+                self.groups.intra_op_threads(threads
+                                             or torch.get_num_threads())),
             providers=['CPUExecutionProvider'])
         self._state: Optional[Dict[str, np.ndarray]] = None
         self._fresh: Optional[torch.Tensor] = None
@@ -342,34 +337,11 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
             frames=np.ascontiguousarray(inputs.numpy(), dtype=np.float32),
             fresh=fresh,
             **self._state)
-        outputs = self._run(feeds, num_streams)
+        outputs = self.groups.run(self.session, feeds, num_streams)
         self._state = dict(zip(self.state_shapes, outputs[1:]))
         self._fresh = None
         self.features = torch.from_numpy(outputs[0])
         return self.features
-
-    def _run(self, feeds: Dict[str, np.ndarray],
-             num_streams: int) -> List[np.ndarray]:
-        """The session on ``feeds``: one run, or one per group of streams
-        at the same time (``stream_groups``), their outputs joined.
-        """
-        groups = min(self.stream_groups, num_streams)
-        if groups == 1:
-            return self.session.run(None, feeds)
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(
-                self.stream_groups, thread_name_prefix='stream-group')
-        # Every input has the streams on axis 0: [B, ...] -> groups of
-        # consecutive streams [B_g, ...].
-        bounds = np.linspace(0, num_streams, groups + 1).astype(int)
-        parts = [{
-            name: value[start:stop]
-            for name, value in feeds.items()
-        } for start, stop in zip(bounds[:-1], bounds[1:])]
-        results = list(
-            self._pool.map(lambda part: self.session.run(None, part), parts))
-        # Each output [B_g, ...] -> [B, ...]
-        return [np.concatenate(outputs, axis=0) for outputs in zip(*results)]
 
     def save_package(self, path: Union[str, Path]) -> Path:
         """Writes the frame step, running mean, classifier and metadata as

@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -68,6 +69,61 @@ def package_session_options(threads: Optional[int] = None
     return options
 
 
+class StreamGroups:
+    """Runs a session on B streams as groups of consecutive streams at the
+    same time (OURS; ``stream_groups`` of both stream runners).
+
+    Each group is a run of the one session on a thread of its own (ONNX
+    Runtime releases the GIL while it runs); every input and output has
+    the streams on axis 0, so each stream's values are those of one run
+    of all B.
+
+    Args:
+        groups: How many groups, a positive integer (1: one run).
+        owner: The class that takes it, for the error message.
+
+    Raises:
+        ValueError: ``groups`` is not a positive integer.
+    """
+
+    def __init__(self, groups: int, owner: str) -> None:
+        if (isinstance(groups, bool) or not isinstance(groups, int)
+                or groups < 1):
+            raise ValueError(f'{owner}: stream_groups must be a positive '
+                             f'integer, got {groups!r}')
+        self.groups = groups
+        self._pool: Optional[ThreadPoolExecutor] = None
+
+    def intra_op_threads(self, threads: Optional[int]) -> Optional[int]:
+        """The session's intra-op threads for ``threads`` in all: None
+        (ONNX Runtime's default) for one group, else ``threads // groups``
+        (at least 1; None: the CPUs' count)."""
+        if self.groups == 1:
+            return threads
+        return max(1, (threads or os.cpu_count() or 1) // self.groups)
+
+    def run(self, session: 'onnxruntime.InferenceSession',
+            feeds: Dict[str,
+                        np.ndarray], num_streams: int) -> List[np.ndarray]:
+        """``session.run(None, feeds)``, as one run or one per group."""
+        groups = min(self.groups, num_streams)
+        if groups == 1:
+            return session.run(None, feeds)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                self.groups, thread_name_prefix='stream-group')
+        # Every input [B, ...] -> groups of consecutive streams [B_g, ...]
+        bounds = np.linspace(0, num_streams, groups + 1).astype(int)
+        parts = [{
+            name: value[start:stop]
+            for name, value in feeds.items()
+        } for start, stop in zip(bounds[:-1], bounds[1:])]
+        results = list(
+            self._pool.map(lambda part: session.run(None, part), parts))
+        # Each output [B_g, ...] -> [B, ...]
+        return [np.concatenate(outputs, axis=0) for outputs in zip(*results)]
+
+
 def _size(size: Sequence[int]) -> str:
     """``'HxW'``."""
     return f'{size[0]}x{size[1]}'
@@ -92,6 +148,9 @@ class PackagedStreamRunner:
         state_shapes: Expected state layout, ``{name: per-stream shape}``
             in the graph's order (``stream_state_shapes`` of the model);
             None: no check.
+        stream_groups: B streams as this many groups run at once, each on
+            ``threads // stream_groups`` intra-op threads (OURS; as
+            ``OnnxStreamingRecognizer``'s). 1: one run of all B.
 
     Raises:
         ValueError: The file is not a package, its metadata does not
@@ -104,13 +163,15 @@ class PackagedStreamRunner:
                  threads: Optional[int] = None,
                  frame_size: Optional[Tuple[int, int]] = None,
                  fingerprint: Optional[str] = None,
-                 state_shapes: Optional[Dict[str, Tuple[int,
-                                                        ...]]] = None) -> None:
+                 state_shapes: Optional[Dict[str, Tuple[int, ...]]] = None,
+                 stream_groups: int = 1) -> None:
         import onnxruntime
         self.path = Path(path)
+        #: How the B streams of a step run: one run, or groups at once.
+        self.groups = StreamGroups(stream_groups, 'PackagedStreamRunner')
         self.session = onnxruntime.InferenceSession(
             os.fspath(self.path),
-            package_session_options(threads),
+            package_session_options(self.groups.intra_op_threads(threads)),
             providers=['CPUExecutionProvider'])
         #: The package's metadata, decoded (values: JSON where written so).
         self.metadata = self._read_metadata()
@@ -330,9 +391,10 @@ class PackagedStreamRunner:
             fresh = self._fresh
         else:
             fresh = np.zeros(num_streams, dtype=bool)
-        outputs = self.session.run(
-            None,
-            dict(frames=self.preprocess(frames), fresh=fresh, **self._state))
+        outputs = self.groups.run(
+            self.session,
+            dict(frames=self.preprocess(frames), fresh=fresh, **self._state),
+            num_streams)
         names = [*self.state_shapes, *SUM_STATE]
         self.features = outputs[0]
         self._state = dict(zip(names, outputs[1:1 + len(names)]))

@@ -150,3 +150,23 @@ def test_stream_groups_must_be_a_positive_integer(groups: object) -> None:
     with pytest.raises(ValueError, match=r'stream_groups must be a positive'):
         OnnxStreamingRecognizer(
             build(8), frame_size=(SIZE, SIZE), stream_groups=groups)
+
+
+def test_a_package_runs_stream_groups_with_the_same_scores(tmp_path: Path
+                                                           ) -> None:
+    from img_mmaction.deploy.packaged_stream import PackagedStreamRunner
+    path = OnnxStreamingRecognizer(
+        build(8), frame_size=(SIZE, SIZE)).save_package(tmp_path / 'p.onnx')
+    grouped = PackagedStreamRunner(path, threads=2, stream_groups=2)
+    whole = PackagedStreamRunner(path, threads=2)
+    assert grouped.session.get_session_options().intra_op_num_threads == 1
+    clips = raw_clips(3, 4).numpy()
+    for t in range(4):
+        if t == 2:
+            grouped.reset(streams=[0])
+            whole.reset(streams=[0])
+        np.testing.assert_allclose(
+            grouped.step(clips[:, t]), whole.step(clips[:, t]), **TOL)
+    assert grouped.frames_seen.tolist() == whole.frames_seen.tolist()
+    with pytest.raises(ValueError, match=r'stream_groups must be a positive'):
+        PackagedStreamRunner(path, stream_groups=0)
