@@ -5,12 +5,18 @@ studies, the evidence harness, device tooling) lives beside it in
 ``benchmarks/`` and is not installed. Inside the package every import runs
 down (or stays on) a floor, so a library room never leans on an entry
 point.
+The lab's functions are a few named steps each: none is longer than
+:data:`MAX_FUNCTION_LINES`.
 """
 import ast
 from pathlib import Path
 from typing import Dict, Iterator, Tuple
 
 PACKAGE = Path(__file__).resolve().parents[1] / 'img_mmaction'
+LAB = PACKAGE.parent / 'benchmarks'
+#: The longest a function of the lab may be, from ``def`` to its last line
+#: (docstring included).
+MAX_FUNCTION_LINES = 60
 
 #: Each room of the package and its floor: a module may import from its
 #: own floor and the floors below.
@@ -94,3 +100,20 @@ def test_models_is_the_largest_room() -> None:
     for room, path in _modules():
         lines[room] = lines.get(room, 0) + len(path.read_text().splitlines())
     assert max(lines, key=lines.get) == 'models', lines
+
+
+def _function_lengths(path: Path) -> Iterator[Tuple[str, int]]:
+    """(name, lines from ``def`` to the last line) for every function."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node.name, node.end_lineno - node.lineno + 1
+
+
+def test_every_lab_function_is_a_few_steps() -> None:
+    long = [
+        f'{path.relative_to(LAB.parent)}:{name} ({lines} lines)'
+        for path in sorted(LAB.rglob('*.py'))
+        for name, lines in _function_lengths(path)
+        if lines > MAX_FUNCTION_LINES
+    ]
+    assert not long, '\n'.join(long)
