@@ -39,8 +39,12 @@ lint: $(STAMP)
 	$(VENV)/bin/isort --check-only --diff $(LINT_PATHS)
 	$(VENV)/bin/yapf --diff --recursive $(LINT_PATHS)
 
+# The suite's files run in parallel, one worker per CPU (pytest-xdist); the
+# tests of one file stay in order on one worker (the docs harness shares its
+# workspace between pages). PYTEST_WORKERS=0: all in one process.
+PYTEST_WORKERS ?= auto
 test: lint
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests -n $(PYTEST_WORKERS) --dist loadfile
 
 # Without the subprocess end-to-end tests (mim, torchrun, pip).
 test-fast: $(STAMP)
