@@ -27,13 +27,21 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import (TYPE_CHECKING, Dict, List, NamedTuple, Optional, Sequence,
+                    Tuple, Union)
 
 import numpy as np
 import torch
+import torch.nn as nn
 
 from benchmarks.int8_schemes import SCHEMES, LabRunner
 from benchmarks.records import command_line, run_environment, write_record
+
+if TYPE_CHECKING:
+    from mmengine.config import Config
+
+    from img_mmaction.deploy.onnx_stream import OnnxStreamingRecognizer
+    from img_mmaction.utils.frames import FramePipeline
 
 __all__ = [
     'frame_agreement', 'max_score_difference', 'figures', 'write_record',
@@ -148,24 +156,47 @@ def _options(pairs: Sequence[str]) -> Dict[str, str]:
     return dict(pair.split('=', 1) for pair in pairs)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> dict:
-    """Command line entry point; returns the record it wrote."""
-    from mmaction.apis import init_recognizer
-    from mmengine.config import Config
+class ValSet(NamedTuple):
+    """The val videos as the recipe's test pipeline feeds them."""
 
-    import img_mmaction  # noqa: F401  (compat fixes + registration)
-    from benchmarks.online_accuracy import frame_inputs, load_split
-    from img_mmaction import synthetic
-    from img_mmaction.demo import report
-    from img_mmaction.demo.mim import load_predictions, train_and_test
-    from img_mmaction.demo.run import data_options
-    from img_mmaction.demo.stream_onnx import (calibration_clips,
-                                               training_videos)
-    from img_mmaction.deploy.onnx_stream import OnnxStreamingRecognizer
-    from img_mmaction.deploy.packaged_stream import PackagedStreamRunner
-    from img_mmaction.utils import config_path
-    from img_mmaction.utils.frames import FramePipeline
+    #: Raw frames of every val video [N, F, 3, H, W].
+    inputs: torch.Tensor
+    #: The N videos' classes.
+    labels: np.ndarray
+    #: Video frames between two inputs.
+    stride: int
+    #: Height and width of the inputs.
+    frame_size: Tuple[int, int]
 
+
+class CalibrationSet(NamedTuple):
+    """The training videos' clips that calibrate int8."""
+
+    #: The training videos (files or frame folders).
+    sources: List[str]
+    #: Raw inputs of each video's first frames [T, 3, H, W].
+    clips: List[torch.Tensor]
+    #: Inputs in all clips.
+    frames: int
+    #: Fewer frames or clips than the runner takes (the lab runner then).
+    below_minimum: bool
+
+
+class Streamed(NamedTuple):
+    """The val set streamed: scores [F', N, K] after each fed frame."""
+
+    #: The fp32 runner's.
+    fp32: np.ndarray
+    #: The int8 runner's.
+    int8: np.ndarray
+    #: The saved-and-loaded int8 package's.
+    loaded: np.ndarray
+    #: The package file.
+    package: Path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
         '--out',
@@ -203,20 +234,38 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         default=None,
         help='a checkpoint of --recipe to use instead of training one')
     parser.add_argument('--threads', type=int, default=2)
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    environment = run_environment()
-    work = Path(args.work).resolve()
-    data = synthetic.generate(
-        work / 'data',
-        args.videos_per_class,
-        args.val_per_class,
-        seed=args.data_seed)
-    config = config_path(args.recipe)
-    run_name = f'seed{args.seed}_e{args.epochs}'
+    return parser
+
+
+def _run_name(args: argparse.Namespace) -> str:
+    """The training run's name: its work dir and its package's stem."""
+    return f'seed{args.seed}_e{args.epochs}'
+
+
+def train_or_load(args: argparse.Namespace, config: Path, work: Path,
+                  data: Path) -> Tuple[Union[str, Path], dict]:
+    """The checkpoint to measure: ``--checkpoint``, or one trained now.
+
+    Args:
+        args: The command line.
+        config: The recipe's file.
+        work: Folder of the mim work dirs.
+        data: The demo's dataset.
+
+    Returns:
+        ``(checkpoint, training)``: the record's ``training`` holds the
+        checkpoint, and ``train_s`` and ``mim_test_top1`` where known (a
+        given checkpoint's top-1 from the ``test_predictions.pkl`` beside
+        it, written when a run of this script trained it).
+    """
+    from img_mmaction.demo.mim import load_predictions, train_and_test
+    from img_mmaction.demo.report import classification_metrics
+    from img_mmaction.demo.run import data_options
+
     if args.checkpoint is None:
         run = train_and_test(
-            config, work / 'work' / run_name, f'causal IMG seed {args.seed}',
+            config, work / 'work' / _run_name(args),
+            f'causal IMG seed {args.seed}',
             data_options(data) + [
                 f'train_cfg.max_epochs={args.epochs}',
                 f'randomness.seed={args.seed}'
@@ -225,23 +274,72 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         training = dict(
             checkpoint=checkpoint,
             train_s=round(run['train_s'], 1),
-            mim_test_top1=report.classification_metrics(
-                run['scores'], run['labels'])['top1'])
+            mim_test_top1=classification_metrics(run['scores'],
+                                                 run['labels'])['top1'])
     else:
         checkpoint = args.checkpoint
         training = dict(checkpoint=checkpoint)
         dump = Path(checkpoint).parent / 'test_predictions.pkl'
         if dump.is_file():  # a run of this script trained it
-            training['mim_test_top1'] = report.classification_metrics(
+            training['mim_test_top1'] = classification_metrics(
                 *load_predictions(dump))['top1']
+    return checkpoint, training
+
+
+def load_model(config: Path, data: Path, checkpoint: Union[str, Path]
+               ) -> Tuple[Config, nn.Module, FramePipeline]:
+    """The recipe on the demo's data, its model and its test pipeline.
+
+    Args:
+        config: The recipe's file.
+        data: The demo's dataset.
+        checkpoint: Weights of the recipe's model.
+
+    Returns:
+        ``(cfg, model, pipeline)``: the recipe with the data's paths, its
+        recognizer on the CPU and its test pipeline.
+    """
+    from mmaction.apis import init_recognizer
+    from mmengine.config import Config
+
+    from img_mmaction.demo.run import data_options
+    from img_mmaction.utils.frames import FramePipeline
+
     cfg = Config.fromfile(str(config))
     cfg.merge_from_dict(_options(data_options(data)))
     model = init_recognizer(cfg, checkpoint, device='cpu')
-    pipeline = FramePipeline.from_config(cfg)
-    stride = pipeline.stride
+    return cfg, model, FramePipeline.from_config(cfg)
+
+
+def load_val(pipeline: FramePipeline, data: Path) -> ValSet:
+    """Every val video through the test pipeline's spatial steps.
+
+    Args:
+        pipeline: The recipe's test pipeline.
+        data: The demo's dataset.
+    """
+    from benchmarks.online_accuracy import frame_inputs, load_split
+
     videos, labels = load_split(data, 'val')
     inputs = frame_inputs(pipeline, videos)
-    frame_size = tuple(inputs.shape[-2:])
+    return ValSet(inputs, labels, pipeline.stride, tuple(inputs.shape[-2:]))
+
+
+def calibration_set(args: argparse.Namespace, cfg: Config,
+                    pipeline: FramePipeline, stride: int) -> CalibrationSet:
+    """The first inputs of a few training videos, as the stream command
+    takes them.
+
+    Args:
+        args: The command line (``--calibration-videos`` and
+            ``--calibration-inputs``).
+        cfg: The recipe.
+        pipeline: Its test pipeline.
+        stride: Video frames between two inputs.
+    """
+    from img_mmaction.demo.stream_onnx import (calibration_clips,
+                                               training_videos)
+    from img_mmaction.deploy.onnx_stream import OnnxStreamingRecognizer
 
     sources = training_videos(cfg, args.calibration_videos)
     clips = calibration_clips(pipeline, sources, stride,
@@ -250,25 +348,83 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     below_minimum = (
         frames < OnnxStreamingRecognizer.min_calibration_frames
         or len(clips) < OnnxStreamingRecognizer.min_calibration_clips)
+    return CalibrationSet(sources, clips, frames, below_minimum)
+
+
+def build_runners(
+    args: argparse.Namespace, model: nn.Module, frame_size: Tuple[int, int],
+    calibration: CalibrationSet
+) -> Tuple[OnnxStreamingRecognizer, OnnxStreamingRecognizer, float]:
+    """The fp32 and the int8 ONNX Runtime runner of ``model``.
+
+    Args:
+        args: The command line (``--threads`` and ``--scheme``).
+        model: The recognizer.
+        frame_size: Height and width of the inputs.
+        calibration: Calibrates int8 (through :class:`LabRunner` when it is
+            below the runner's minimum).
+
+    Returns:
+        ``(fp32, int8, build_s)``: the runners and the seconds both took.
+    """
+    from img_mmaction.deploy.onnx_stream import OnnxStreamingRecognizer
+
     start = time.time()
     fp32 = OnnxStreamingRecognizer(model, frame_size, threads=args.threads)
-    int8 = (LabRunner if below_minimum else OnnxStreamingRecognizer)(
-        model,
-        frame_size,
-        threads=args.threads,
-        precision='int8',
-        calibration=clips,
-        scheme=SCHEMES[args.scheme])
-    build_s = time.time() - start
-    fp32_scores = stream_val(fp32, inputs, stride)
-    int8_scores = stream_val(int8, inputs, stride)
-    results = figures(fp32_scores, int8_scores, labels)
+    int8 = (LabRunner
+            if calibration.below_minimum else OnnxStreamingRecognizer)(
+                model,
+                frame_size,
+                threads=args.threads,
+                precision='int8',
+                calibration=calibration.clips,
+                scheme=SCHEMES[args.scheme])
+    return fp32, int8, time.time() - start
 
-    package = int8.save_package(work / 'packages' / f'{run_name}_int8.onnx')
-    loaded = PackagedStreamRunner(package, threads=args.threads)
-    loaded_scores = stream_val(loaded, inputs.numpy(), stride)
-    agreement, _, _ = frame_agreement(int8_scores, loaded_scores)
-    record = dict(
+
+def measure(fp32: OnnxStreamingRecognizer, int8: OnnxStreamingRecognizer,
+            val: ValSet, package_file: Path, threads: int) -> Streamed:
+    """The val set streamed through both runners and the saved package.
+
+    Args:
+        fp32: The fp32 runner.
+        int8: The int8 runner; its package is saved as ``package_file``.
+        val: The val set.
+        package_file: Where the int8 package goes.
+        threads: Intra-op threads of the loaded package.
+
+    Returns:
+        The scores of the three runners, and the package's file.
+    """
+    from img_mmaction.deploy.packaged_stream import PackagedStreamRunner
+
+    fp32_scores = stream_val(fp32, val.inputs, val.stride)
+    int8_scores = stream_val(int8, val.inputs, val.stride)
+    package = int8.save_package(package_file)
+    loaded = PackagedStreamRunner(package, threads=threads)
+    loaded_scores = stream_val(loaded, val.inputs.numpy(), val.stride)
+    return Streamed(fp32_scores, int8_scores, loaded_scores, package)
+
+
+def make_record(args: argparse.Namespace, argv: Optional[Sequence[str]],
+                environment: dict, training: dict, val: ValSet,
+                calibration: CalibrationSet, int8: OnnxStreamingRecognizer,
+                build_s: float, streamed: Streamed) -> dict:
+    """The run's record.
+
+    Args:
+        args: The command line.
+        argv: Its arguments, as :func:`main` got them.
+        environment: :func:`~benchmarks.records.run_environment`'s.
+        training: :func:`train_or_load`'s.
+        val: The val set.
+        calibration: int8's calibration set.
+        int8: The int8 runner (its ``calibration`` figures).
+        build_s: Seconds the runners took to build.
+        streamed: :func:`measure`'s.
+    """
+    agreement, _, _ = frame_agreement(streamed.int8, streamed.loaded)
+    return dict(
         environment,
         command=command_line('benchmarks.int8_accuracy', argv),
         recipe=args.recipe,
@@ -278,26 +434,41 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         videos_per_class=args.videos_per_class,
         val_per_class=args.val_per_class,
         training=training,
-        stride=stride,
-        frame_size=list(frame_size),
+        stride=val.stride,
+        frame_size=list(val.frame_size),
         calibration=dict(
             int8.calibration,
-            videos=len(sources),
-            sources=[Path(s).name for s in sources],
-            below_minimum=below_minimum),
+            videos=len(calibration.sources),
+            sources=[Path(s).name for s in calibration.sources],
+            below_minimum=calibration.below_minimum),
         build_s=round(build_s, 1),
-        figures=results,
+        figures=figures(streamed.fp32, streamed.int8, val.labels),
         targets=dict(
             top1_within=TOP1_WITHIN, agreement_at_least=AGREEMENT_AT_LEAST),
         package=dict(
-            file=str(package),
+            file=str(streamed.package),
             max_score_difference=float(
-                np.abs(loaded_scores - int8_scores).max()),
+                np.abs(streamed.loaded - streamed.int8).max()),
             per_frame_agreement=agreement),
         per_frame=dict(
-            labels=[int(v) for v in labels],
-            fp32_top1=fp32_scores.argmax(-1).tolist(),
-            int8_top1=int8_scores.argmax(-1).tolist()))
+            labels=[int(v) for v in val.labels],
+            fp32_top1=streamed.fp32.argmax(-1).tolist(),
+            int8_top1=streamed.int8.argmax(-1).tolist()))
+
+
+def report(args: argparse.Namespace, record: dict, frames: int) -> Path:
+    """Writes the record (its tag names what differs from the default run)
+    and prints the figures.
+
+    Args:
+        args: The command line.
+        record: :func:`make_record`'s.
+        frames: Inputs in the calibration clips.
+
+    Returns:
+        The record's file.
+    """
+    results = record['figures']
     tag = f'seed{args.seed}'
     if args.scheme != 'default':
         tag += f'_{args.scheme}'
@@ -312,6 +483,37 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         f'{results["max_score_difference"]:.3g}; targets met: '
         f'{results["targets_met"]}\nrecord: {path}',
         flush=True)
+    return path
+
+
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    """Command line entry point; returns the record it wrote."""
+    import img_mmaction  # noqa: F401  (compat fixes + registration)
+    from img_mmaction import synthetic
+    from img_mmaction.utils import config_path
+
+    args = build_parser().parse_args(argv)
+    torch.set_num_threads(args.threads)
+    environment = run_environment()
+    work = Path(args.work).resolve()
+    data = synthetic.generate(
+        work / 'data',
+        args.videos_per_class,
+        args.val_per_class,
+        seed=args.data_seed)
+    config = config_path(args.recipe)
+    checkpoint, training = train_or_load(args, config, work, data)
+    cfg, model, pipeline = load_model(config, data, checkpoint)
+    val = load_val(pipeline, data)
+    calibration = calibration_set(args, cfg, pipeline, val.stride)
+    fp32, int8, build_s = build_runners(args, model, val.frame_size,
+                                        calibration)
+    streamed = measure(fp32, int8, val,
+                       work / 'packages' / f'{_run_name(args)}_int8.onnx',
+                       args.threads)
+    record = make_record(args, argv, environment, training, val, calibration,
+                         int8, build_s, streamed)
+    report(args, record, calibration.frames)
     return record
 
 

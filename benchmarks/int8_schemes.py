@@ -361,12 +361,8 @@ def format_table(rows: Dict[str, dict]) -> str:
     return '\n'.join(lines)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> dict:
-    """Command line entry point; returns the record."""
-    from mmaction.utils import register_all_modules
-
-    import img_mmaction  # noqa: F401  (compat fixes + registration)
-    register_all_modules()
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', default='benchmarks/records/int8_schemes')
     parser.add_argument(
@@ -390,26 +386,57 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         default='footage',
         help='footage: BN statistics and classifier scale from footage '
         'clips; none: the random model as built')
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    torch.set_flush_denormal(True)
-    environment = run_environment()
-    torch.manual_seed(SEED)
-    model = build_model(args.bn_stats)
-    evaluation = evaluation_clips(args.eval_frames)
-    runners = dict(
-        fp32=OnnxStreamingRecognizer(
-            model, (SIZE, SIZE), threads=args.threads))
-    noisy = OnnxStreamingRecognizer(model, (SIZE, SIZE), threads=args.threads)
+    return parser
+
+
+def compare_noise(fp32: OnnxStreamingRecognizer, model: nn.Module,
+                  evaluation: Sequence[torch.Tensor],
+                  threads: int) -> Dict[str, dict]:
+    """The noise reference: the fp32 runner against another fp32 runner
+    fed pixels with noise of +-0.5; its table row printed.
+
+    Args:
+        fp32: The reference runner.
+        model: The model it was built from.
+        evaluation: Raw evaluation clips [T, 3, H, W].
+        threads: Intra-op threads of the other runner.
+
+    Returns:
+        The row ``'fp32, pixel noise +-0.5'`` (no scheme, no calibration).
+    """
+    noisy = OnnxStreamingRecognizer(model, (SIZE, SIZE), threads=threads)
     rows: Dict[str, dict] = {
         'fp32, pixel noise +-0.5':
         dict(
             scheme=None,
             calibration=None,
-            accuracy=accuracy(runners['fp32'], noisy, evaluation, 0.5))
+            accuracy=accuracy(fp32, noisy, evaluation, 0.5))
     }
     print(format_table(rows).splitlines()[-1], flush=True)
-    del noisy
+    return rows
+
+
+def build_schemes(
+    args: argparse.Namespace, model: nn.Module, fp32: OnnxStreamingRecognizer,
+    evaluation: Sequence[torch.Tensor]
+) -> Tuple[Dict[str, LabRunner], Dict[str, dict]]:
+    """Every scheme at every calibration size: built and compared with fp32.
+
+    Args:
+        args: The command line (``--calibration-frames``, ``--schemes``
+            and ``--threads``).
+        model: The model to quantize.
+        fp32: Its fp32 runner.
+        evaluation: Raw evaluation clips [T, 3, H, W].
+
+    Returns:
+        ``(runners, rows)`` by key: the scheme's name (with ``', {frames}
+        frames'`` when there are several calibration sizes). A row holds
+        the ``scheme``, the runner's ``calibration``, ``build_s`` and the
+        :func:`accuracy`.
+    """
+    runners: Dict[str, LabRunner] = {}
+    rows: Dict[str, dict] = {}
     for frames in args.calibration_frames:
         clips = calibration_clips(frames)
         for name in args.schemes:
@@ -426,16 +453,49 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                 scheme=SCHEMES[name].to_dict(),
                 calibration=runners[key].calibration,
                 build_s=round(time.time() - start, 1),
-                accuracy=accuracy(runners['fp32'], runners[key], evaluation))
+                accuracy=accuracy(fp32, runners[key], evaluation))
             print(f'{key}: built and compared', flush=True)
+    return runners, rows
+
+
+def measure_speed(runners: Dict[str, OnnxStreamingRecognizer],
+                  rows: Dict[str, dict], evaluation: Sequence[torch.Tensor],
+                  repeats: int) -> Dict[str, dict]:
+    """:func:`timing` of every scheme against fp32, each one's also put in
+    its row (as ``timing``).
+
+    Args:
+        runners: ``'fp32'`` and the schemes' runners.
+        rows: The rows by key (the noise reference has no runner).
+        evaluation: Raw evaluation clips [T, 3, H, W].
+        repeats: Rounds over the runners.
+
+    Returns:
+        :func:`timing`'s.
+    """
     print(f'timing {len(runners) - 1} schemes against fp32 ...', flush=True)
-    times = timing(runners, evaluation, args.repeats)
+    times = timing(runners, evaluation, repeats)
     for key, row in rows.items():
         if key in times:
             row['timing'] = times[key]
-    table = format_table(rows)
-    print('\n' + table)
-    record = dict(
+    return times
+
+
+def make_record(args: argparse.Namespace, argv: Optional[Sequence[str]],
+                environment: dict, clips: int, rows: Dict[str, dict],
+                times: Dict[str, dict], table: str) -> dict:
+    """The run's record.
+
+    Args:
+        args: The command line.
+        argv: Its arguments, as :func:`main` got them.
+        environment: :func:`~benchmarks.records.run_environment`'s.
+        clips: Evaluation clips.
+        rows: Every row, timing included.
+        times: :func:`timing`'s.
+        table: :func:`format_table` of the rows.
+    """
+    return dict(
         environment,
         command=command_line('benchmarks.int8_schemes', argv),
         model='Res2NetIMG-50 causal (26w_4s, TSMHead, 174 classes), random '
@@ -444,12 +504,39 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         frame_size=[SIZE, SIZE],
         threads=args.threads,
         footage_ranges=RANGES,
-        evaluation=dict(
-            clips=len(evaluation), frames_per_clip=args.eval_frames),
+        evaluation=dict(clips=clips, frames_per_clip=args.eval_frames),
         timing=times,
         schemes=rows,
         table=table,
         load_average_end=[round(v, 2) for v in os.getloadavg()])
+
+
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    """Command line entry point; returns the record."""
+    from mmaction.utils import register_all_modules
+
+    import img_mmaction  # noqa: F401  (compat fixes + registration)
+    register_all_modules()
+    args = build_parser().parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)
+    environment = run_environment()
+    torch.manual_seed(SEED)
+    model = build_model(args.bn_stats)
+    evaluation = evaluation_clips(args.eval_frames)
+    runners: Dict[str, OnnxStreamingRecognizer] = dict(
+        fp32=OnnxStreamingRecognizer(
+            model, (SIZE, SIZE), threads=args.threads))
+    rows = compare_noise(runners['fp32'], model, evaluation, args.threads)
+    built, scheme_rows = build_schemes(args, model, runners['fp32'],
+                                       evaluation)
+    runners.update(built)
+    rows.update(scheme_rows)
+    times = measure_speed(runners, rows, evaluation, args.repeats)
+    table = format_table(rows)
+    print('\n' + table)
+    record = make_record(args, argv, environment, len(evaluation), rows, times,
+                         table)
     path = write_record(args.out, record, tag=f'bn-{args.bn_stats}')
     print(f'record: {path}')
     return record

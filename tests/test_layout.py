@@ -5,6 +5,7 @@ studies, the evidence harness, device tooling) lives beside it in
 ``benchmarks/`` and is not installed. Inside the package every import runs
 down (or stays on) a floor, so a library room never leans on an entry
 point.
+
 The lab's functions are a few named steps each: none is longer than
 :data:`MAX_FUNCTION_LINES`.
 """
