@@ -266,6 +266,209 @@ def _recipe_name(backbone: str, root: Path) -> str:
     return f'img_{backbone}_{dataset}.py'
 
 
+@dataclass(frozen=True)
+class _BackboneRecipe:
+    """What the backbone chooses in a recipe.
+
+    Attributes:
+        bases: The recipe's ``_base_`` entries: model, schedule, runtime.
+        model: The ``model = ...`` lines.
+        short_side: Frames are resized to this short side.
+        crop: Side of the square crop.
+        batch: Clips per batch.
+        workers: Data loader workers.
+        train_crop: The training pipeline's crop step(s), as recipe text.
+    """
+
+    bases: List[str]
+    model: str
+    short_side: int
+    crop: int
+    batch: int
+    workers: int
+    train_crop: str
+
+
+def _base(relative: str) -> str:
+    """A packaged base recipe by its ``img_mmaction::`` scope."""
+    return f'img_mmaction::_base_/{relative}'
+
+
+def _tiny_recipe() -> _BackboneRecipe:
+    """The tiny IMG Res2Net from scratch: 56x56 crops, AdamW, 12 epochs."""
+    crop = 56
+    return _BackboneRecipe(
+        bases=[
+            _base('models/img_res2net-tiny.py'),
+            _base('schedules/adamw_12e.py'),
+            _base('default_runtime.py')
+        ],
+        model='model = dict(cls_head=dict(num_classes=num_classes))\n',
+        short_side=64,
+        crop=crop,
+        batch=8,
+        workers=1,
+        train_crop=f"dict(type='RandomCrop', size={crop}),")
+
+
+def _res2net50_recipe(pretrained: Optional[str]) -> _BackboneRecipe:
+    """IMG Res2Net-50 from ImageNet weights: 224x224, the paper's SGD."""
+    crop = 224
+    return _BackboneRecipe(
+        bases=[
+            _base('models/img_res2net50.py'),
+            _base('schedules/sgd_tsm-policy_50e.py'),
+            _base('default_runtime.py')
+        ],
+        model=('model = dict(\n'
+               f'    backbone=dict(pretrained={str(pretrained)!r}),\n'
+               '    cls_head=dict(num_classes=num_classes))\n'),
+        short_side=256,
+        crop=crop,
+        batch=4,
+        workers=4,
+        train_crop=("dict(\n        type='MultiScaleCrop',\n"
+                    f'        input_size={crop},\n'
+                    '        scales=(1, 0.875, 0.75, 0.66),\n'
+                    '        random_crop=False,\n'
+                    '        max_wh_scale_gap=1,\n'
+                    '        num_fixed_crops=13),\n'
+                    f'    dict(type=\'Resize\', scale=({crop}, {crop}), '
+                    'keep_ratio=False),'))
+
+
+def _backbone_recipe(backbone: str,
+                     pretrained: Optional[str]) -> _BackboneRecipe:
+    """The tiny recipe for ``'res2net-tiny'``, else the Res2Net-50 one."""
+    if backbone == 'res2net-tiny':
+        return _tiny_recipe()
+    return _res2net50_recipe(pretrained)
+
+
+def _header_section(note: str, bases: Sequence[str]) -> str:
+    """The note as comments, the explanation, and the ``_base_`` list."""
+    head = ''.join(f'# {line}\n' for line in note.splitlines())
+    return f"""{head}#
+# Bases: the plugin's packaged recipes, by their img_mmaction:: scope (run
+# this recipe with mim train img_mmaction, whose train.py imports the plugin
+# first): the model, the schedule and the IMG runtime, which is MMAction2's
+# default runtime plus the plugin base _base_/img_plugin.py (custom_imports,
+# RobustRunner, StrictCheckpointHook, BrokenSampleHook, EpochSeedHook).
+# No horizontal flip: it would change classes such as "move left". Add
+# dict(type='Flip', flip_ratio=0.5) to train_pipeline after the crop if
+# mirroring keeps every class.
+_base_ = [
+{''.join(f'    {b!r},{chr(10)}' for b in bases)}]
+"""
+
+
+def _dataset_section(classes: Sequence[str], data_root: os.PathLike,
+                     train_list: os.PathLike, val_list: os.PathLike) -> str:
+    """The classes, the data root and the two lists."""
+    return f"""num_classes = {len(classes)}
+classes = {list(classes)!r}
+data_root = {str(data_root)!r}
+ann_file_train = {str(train_list)!r}
+ann_file_val = {str(val_list)!r}
+"""
+
+
+def _pipeline_section(choice: _BackboneRecipe) -> str:
+    """The train, val and test pipelines (8 frames, the backbone's crop)."""
+    return f"""train_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=8),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, {choice.short_side})),
+    {choice.train_crop}
+    dict(type='FormatShape', input_format='NCHW'),
+    dict(type='PackActionInputs'),
+]
+val_pipeline = [
+    dict(type='DecordInit'),
+    dict(
+        type='SampleFrames',
+        clip_len=1,
+        frame_interval=1,
+        num_clips=8,
+        test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, {choice.short_side})),
+    dict(type='CenterCrop', crop_size={choice.crop}),
+    dict(type='FormatShape', input_format='NCHW'),
+    dict(type='PackActionInputs'),
+]
+test_pipeline = val_pipeline
+"""
+
+
+def _loop_section(choice: _BackboneRecipe) -> str:
+    """The data loaders, the evaluators, the checkpoint hook and the seed."""
+    return f"""train_dataloader = dict(
+    batch_size={choice.batch},
+    num_workers={choice.workers},
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type='RobustVideoDataset',
+        ann_file=ann_file_train,
+        data_prefix=dict(video=data_root),
+        num_classes=num_classes,
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size={choice.batch},
+    num_workers={choice.workers},
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='RobustVideoDataset',
+        ann_file=ann_file_val,
+        data_prefix=dict(video=data_root),
+        num_classes=num_classes,
+        pipeline=val_pipeline,
+        test_mode=True))
+test_dataloader = val_dataloader
+val_evaluator = dict(
+    type='AccMetric', metric_list=('top_k_accuracy', 'mean_class_accuracy'))
+test_evaluator = val_evaluator
+
+# val.txt is also the test list: keep the last checkpoint rather than the one
+# best on it.
+default_hooks = dict(
+    checkpoint=dict(interval=1, max_keep_ckpts=1, save_best=None))
+randomness = dict(seed=0)
+"""
+
+
+def _recipe_text(classes: Sequence[str], data_root: os.PathLike,
+                 train_list: os.PathLike, val_list: os.PathLike, backbone: str,
+                 pretrained: Optional[str], note: str) -> str:
+    """The recipe's text: its sections, one blank line apart.
+
+    Args:
+        classes: Class names (their number sets the classifier).
+        data_root: The folder the list paths are relative to.
+        train_list: The training list.
+        val_list: The validation and test list.
+        backbone: ``'res2net-tiny'``; any other name gives the Res2Net-50
+            recipe (:func:`build_video_folder` checks the name).
+        pretrained: The ImageNet weights file (``res2net50`` only).
+        note: Comment lines for the head of the file.
+
+    Returns:
+        The text :func:`write_recipe` writes.
+    """
+    choice = _backbone_recipe(backbone, pretrained)
+    sections = [
+        _header_section(note, choice.bases),
+        _dataset_section(classes, data_root, train_list, val_list),
+        choice.model,
+        _pipeline_section(choice),
+        _loop_section(choice),
+    ]
+    return '\n'.join(sections)
+
+
 def write_recipe(path: os.PathLike,
                  classes: Sequence[str],
                  data_root: os.PathLike,
@@ -299,118 +502,10 @@ def write_recipe(path: os.PathLike,
     Returns:
         ``path``.
     """
-
-    def base(relative: str) -> str:
-        return f'img_mmaction::_base_/{relative}'
-
-    if backbone == 'res2net-tiny':
-        bases = [
-            base('models/img_res2net-tiny.py'),
-            base('schedules/adamw_12e.py'),
-            base('default_runtime.py')
-        ]
-        model = 'model = dict(cls_head=dict(num_classes=num_classes))\n'
-        short_side, crop, batch, workers = 64, 56, 8, 1
-        train_crop = f"dict(type='RandomCrop', size={crop}),"
-    else:
-        bases = [
-            base('models/img_res2net50.py'),
-            base('schedules/sgd_tsm-policy_50e.py'),
-            base('default_runtime.py')
-        ]
-        model = ('model = dict(\n'
-                 f'    backbone=dict(pretrained={str(pretrained)!r}),\n'
-                 '    cls_head=dict(num_classes=num_classes))\n')
-        short_side, crop, batch, workers = 256, 224, 4, 4
-        train_crop = ("dict(\n        type='MultiScaleCrop',\n"
-                      f'        input_size={crop},\n'
-                      '        scales=(1, 0.875, 0.75, 0.66),\n'
-                      '        random_crop=False,\n'
-                      '        max_wh_scale_gap=1,\n'
-                      '        num_fixed_crops=13),\n'
-                      f'    dict(type=\'Resize\', scale=({crop}, {crop}), '
-                      'keep_ratio=False),')
-    head = ''.join(f'# {line}\n' for line in note.splitlines())
-    text = f"""{head}#
-# Bases: the plugin's packaged recipes, by their img_mmaction:: scope (run
-# this recipe with mim train img_mmaction, whose train.py imports the plugin
-# first): the model, the schedule and the IMG runtime, which is MMAction2's
-# default runtime plus the plugin base _base_/img_plugin.py (custom_imports,
-# RobustRunner, StrictCheckpointHook, BrokenSampleHook, EpochSeedHook).
-# No horizontal flip: it would change classes such as "move left". Add
-# dict(type='Flip', flip_ratio=0.5) to train_pipeline after the crop if
-# mirroring keeps every class.
-_base_ = [
-{''.join(f'    {b!r},{chr(10)}' for b in bases)}]
-
-num_classes = {len(classes)}
-classes = {list(classes)!r}
-data_root = {str(data_root)!r}
-ann_file_train = {str(train_list)!r}
-ann_file_val = {str(val_list)!r}
-
-{model}
-train_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=8),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, {short_side})),
-    {train_crop}
-    dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs'),
-]
-val_pipeline = [
-    dict(type='DecordInit'),
-    dict(
-        type='SampleFrames',
-        clip_len=1,
-        frame_interval=1,
-        num_clips=8,
-        test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, {short_side})),
-    dict(type='CenterCrop', crop_size={crop}),
-    dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs'),
-]
-test_pipeline = val_pipeline
-
-train_dataloader = dict(
-    batch_size={batch},
-    num_workers={workers},
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type='RobustVideoDataset',
-        ann_file=ann_file_train,
-        data_prefix=dict(video=data_root),
-        num_classes=num_classes,
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size={batch},
-    num_workers={workers},
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='RobustVideoDataset',
-        ann_file=ann_file_val,
-        data_prefix=dict(video=data_root),
-        num_classes=num_classes,
-        pipeline=val_pipeline,
-        test_mode=True))
-test_dataloader = val_dataloader
-val_evaluator = dict(
-    type='AccMetric', metric_list=('top_k_accuracy', 'mean_class_accuracy'))
-test_evaluator = val_evaluator
-
-# val.txt is also the test list: keep the last checkpoint rather than the one
-# best on it.
-default_hooks = dict(
-    checkpoint=dict(interval=1, max_keep_ckpts=1, save_best=None))
-randomness = dict(seed=0)
-"""
     path = Path(path)
-    path.write_text(text)
+    path.write_text(
+        _recipe_text(classes, data_root, train_list, val_list, backbone,
+                     pretrained, note))
     return path
 
 

@@ -28,18 +28,21 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
-from mmengine.config import DictAction
+import torch.nn as nn
+from mmengine.config import Config, DictAction
 
 import img_mmaction  # noqa: F401  (compat fixes + registration)
 from img_mmaction.demo.stream_onnx import (DEFAULT_CALIBRATION_VIDEOS,
                                            onnx_runner)
 from img_mmaction.deploy.onnx_quantize import PRECISIONS
-from img_mmaction.deploy.onnx_stream import RUNTIMES
+from img_mmaction.deploy.onnx_stream import RUNTIMES, OnnxStreamingRecognizer
+from img_mmaction.deploy.packaged_stream import PackagedStreamRunner
 from img_mmaction.models import StreamingRecognizer
 from img_mmaction.utils import (CheckpointMismatchError, InferenceInputError,
                                 load_checkpoint_strictly, load_label_map,
@@ -50,6 +53,214 @@ from img_mmaction.utils.frames import (FramePipeline, iter_frames,
 #: Labels printed per frame when ``topk`` is not given (fewer for fewer
 #: classes).
 DEFAULT_TOPK = 3
+
+#: What runs the frame step: torch's recognizer or an ONNX Runtime runner.
+FrameRunner = Union[StreamingRecognizer, OnnxStreamingRecognizer,
+                    PackagedStreamRunner]
+#: Builds ONNX Runtime's runner for frames of (H, W).
+RunnerFactory = Callable[[Tuple[int, int]], FrameRunner]
+
+
+@dataclass(frozen=True)
+class _OnnxOptions:
+    """The options of ``runtime='onnxruntime'`` only (see :func:`stream`).
+
+    Attributes:
+        precision: ``'fp32'``, ``'int8'`` or None.
+        calibration: Videos or frame folders to calibrate int8 on, or None.
+        calibration_videos: Training videos to calibrate on by default.
+        save_graph: Write the runner as one ONNX file here, or None.
+        load_graph: Run such a file instead of exporting, or None.
+    """
+
+    precision: Optional[str]
+    calibration: Optional[Sequence[str]]
+    calibration_videos: int
+    save_graph: Optional[str]
+    load_graph: Optional[str]
+
+
+def _load_recipe(config: str,
+                 cfg_options: Optional[dict]) -> Tuple[Config, FramePipeline]:
+    """The recipe (with ``cfg_options`` merged) and its frame pipeline.
+
+    Raises:
+        ValueError: The test pipeline cannot run frame by frame.
+    """
+    cfg = Config.fromfile(str(resolve_config(config)))
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg, FramePipeline.from_config(cfg)
+
+
+def _check_stride(stride: Optional[int]) -> None:
+    """Refuses a given ``stride`` below 1 (InferenceInputError)."""
+    if stride is not None and stride < 1:
+        raise InferenceInputError(f'--stride must be >= 1, got {stride}')
+
+
+def _load_model(cfg: Config, checkpoint: Optional[str]) -> nn.Module:
+    """The recipe's recognizer on the CPU, the checkpoint loaded strictly."""
+    from mmaction.apis import init_recognizer
+    model = init_recognizer(cfg, None, device='cpu')
+    if checkpoint is not None:
+        load_checkpoint_strictly(model, checkpoint)
+    return model
+
+
+def _labels_and_topk(model: nn.Module, label_map: Optional[str],
+                     topk: Optional[int]) -> Tuple[List[str], int]:
+    """The class names and the labels printed per frame.
+
+    Raises:
+        InferenceInputError: Bad label map, or ``topk`` outside 1 to the
+            number of classes.
+    """
+    num_classes = model.cls_head.num_classes
+    labels = load_label_map(label_map, num_classes)
+    if topk is None:
+        topk = min(DEFAULT_TOPK, num_classes)
+    if not 1 <= topk <= num_classes:
+        raise InferenceInputError(
+            f'--topk must be 1 to {num_classes} (the classes), got {topk}')
+    return labels, topk
+
+
+def _check_runtime(runtime: str, onnx: _OnnxOptions) -> None:
+    """Refuses an unknown runtime, or ONNX options without ONNX Runtime.
+
+    Raises:
+        InferenceInputError: ``runtime`` is not one of :data:`RUNTIMES`, or
+            an option of ``onnx`` is given with another runtime.
+    """
+    if runtime not in RUNTIMES:
+        raise InferenceInputError(
+            f'--runtime must be one of {RUNTIMES}, got {runtime!r}')
+    onnx_only = dict(
+        precision=onnx.precision not in (None, 'fp32'),
+        calibration=onnx.calibration,
+        save_graph=onnx.save_graph,
+        load_graph=onnx.load_graph)
+    for name, given in onnx_only.items():
+        if given and runtime != 'onnxruntime':
+            option = '--' + name.replace('_', '-')
+            if name == 'precision':
+                option += f' {onnx.precision}'
+            raise InferenceInputError(f'{option} needs --runtime onnxruntime')
+
+
+def _resolve_stride(cfg: Config, pipeline: FramePipeline,
+                    stride: Optional[int]) -> int:
+    """``stride``, or the recipe's test ``frame_interval`` when None.
+
+    Raises:
+        InferenceInputError: None given for a recipe trained on spread
+            segments.
+    """
+    if stride is None:
+        problem = spread_sampling_problem(cfg)
+        if problem:
+            raise InferenceInputError(problem)
+        stride = pipeline.stride
+    return stride
+
+
+def _onnx_runner_factory(cfg: Config, model: nn.Module,
+                         pipeline: FramePipeline, stride: int, runtime: str,
+                         onnx: _OnnxOptions) -> Optional[RunnerFactory]:
+    """What builds ONNX Runtime's runner at the first frame; None for torch.
+
+    ONNX Runtime's runner needs the frame size, known at the first frame.
+    """
+    if runtime != 'onnxruntime':
+        return None
+
+    def build(frame_size: Tuple[int, int]) -> FrameRunner:
+        return onnx_runner(cfg, model, pipeline, frame_size, stride,
+                           onnx.precision, onnx.calibration,
+                           onnx.calibration_videos, onnx.save_graph,
+                           onnx.load_graph)
+
+    return build
+
+
+def _fed_frames(source: str, stride: int,
+                max_frames: Optional[int]) -> Iterator[Tuple[int, np.ndarray]]:
+    """``(index, frame)`` of every ``stride``-th of the first ``max_frames``.
+
+    Raises:
+        FileNotFoundError: ``source`` is neither a file, a folder nor a
+            number (:func:`~img_mmaction.utils.frames.iter_frames`).
+        ValueError: A folder holds no frames, or a camera cannot be opened.
+    """
+    for index, frame in enumerate(iter_frames(source)):
+        if max_frames is not None and index >= max_frames:
+            break
+        if index % stride:
+            continue
+        yield index, frame
+
+
+def _step(runner: FrameRunner,
+          inputs: torch.Tensor) -> Tuple[torch.Tensor, float]:
+    """The scores [K] after feeding ``inputs``, and the seconds it took."""
+    start = time.perf_counter()
+    scores = torch.as_tensor(runner.step(inputs)[0])
+    return scores, time.perf_counter() - start
+
+
+def _report_line(index: int, elapsed: float, scores: torch.Tensor, topk: int,
+                 labels: Sequence[str]) -> str:
+    """``frame INDEX (MS ms): 1. label score  2. ...`` for one fed frame."""
+    values, classes = torch.topk(scores, topk)
+    top = '  '.join(
+        f'{rank}. {labels[c]} {v:.3f}'
+        for rank, (v,
+                   c) in enumerate(zip(values.tolist(), classes.tolist()), 1))
+    return f'frame {index:5d} ({elapsed * 1000:6.1f} ms): {top}'
+
+
+def _step_loop(frames: Iterator[Tuple[int, np.ndarray]],
+               pipeline: FramePipeline, runner: FrameRunner,
+               build_runner: Optional[RunnerFactory], echo: bool, topk: int,
+               labels: Sequence[str]) -> Tuple[List[int], List[np.ndarray]]:
+    """Feeds the frames one by one; prints a report line after each.
+
+    Args:
+        frames: ``(index, frame)`` of the frames to feed.
+        pipeline: The recipe's test pipeline's spatial steps.
+        runner: Runs the frame step (torch's, unless ``build_runner``).
+        build_runner: Builds the runner at the first frame, for its size,
+            in place of ``runner``; None keeps ``runner``.
+        echo: Print one line per fed frame.
+        topk: Labels printed per frame.
+        labels: Class names.
+
+    Returns:
+        ``(frame indices fed, scores [K] after each)``.
+    """
+    fed: List[int] = []
+    rows: List[np.ndarray] = []
+    for index, frame in frames:
+        # [1, 3, H, W]: one stream
+        inputs = pipeline.inputs([frame])
+        if build_runner is not None and not fed:
+            runner = build_runner(tuple(inputs.shape[-2:]))
+        scores, elapsed = _step(runner, inputs)
+        fed.append(index)
+        rows.append(scores.numpy())
+        if echo:
+            print(
+                _report_line(index, elapsed, scores, topk, labels), flush=True)
+    return fed, rows
+
+
+def _timeline(source: str, rows: Sequence[np.ndarray]) -> np.ndarray:
+    """The scores [n, K] after each fed frame; refuses a source of none."""
+    if not rows:
+        raise InferenceInputError(f'{source} gave no frames')
+    # n x [K] -> [n, K]
+    return np.stack(rows)
 
 
 def stream(config: str,
@@ -112,75 +323,22 @@ def stream(config: str,
             cannot run frame by frame, or the recipe was trained on spread
             segments and no ``stride`` is given.
     """
-    from mmaction.apis import init_recognizer
-    from mmengine.config import Config
-
-    cfg = Config.fromfile(str(resolve_config(config)))
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    pipeline = FramePipeline.from_config(cfg)
-    if stride is not None and stride < 1:
-        raise InferenceInputError(f'--stride must be >= 1, got {stride}')
-    model = init_recognizer(cfg, None, device='cpu')
-    if checkpoint is not None:
-        load_checkpoint_strictly(model, checkpoint)
-    num_classes = model.cls_head.num_classes
-    labels = load_label_map(label_map, num_classes)
-    if topk is None:
-        topk = min(DEFAULT_TOPK, num_classes)
-    if not 1 <= topk <= num_classes:
-        raise InferenceInputError(
-            f'--topk must be 1 to {num_classes} (the classes), got {topk}')
-    if runtime not in RUNTIMES:
-        raise InferenceInputError(
-            f'--runtime must be one of {RUNTIMES}, got {runtime!r}')
-    onnx_only = dict(
-        precision=precision not in (None, 'fp32'),
-        calibration=calibration,
-        save_graph=save_graph,
-        load_graph=load_graph)
-    for name, given in onnx_only.items():
-        if given and runtime != 'onnxruntime':
-            option = '--' + name.replace('_', '-')
-            if name == 'precision':
-                option += f' {precision}'
-            raise InferenceInputError(f'{option} needs --runtime onnxruntime')
+    cfg, pipeline = _load_recipe(config, cfg_options)
+    _check_stride(stride)
+    model = _load_model(cfg, checkpoint)
+    labels, topk = _labels_and_topk(model, label_map, topk)
+    onnx = _OnnxOptions(precision, calibration, calibration_videos, save_graph,
+                        load_graph)
+    _check_runtime(runtime, onnx)
     # Checks the model; ONNX Runtime's runner needs the frame size first.
     runner = StreamingRecognizer(model)
-    if stride is None:
-        problem = spread_sampling_problem(cfg)
-        if problem:
-            raise InferenceInputError(problem)
-        stride = pipeline.stride
-    fed: List[int] = []
-    rows: List[np.ndarray] = []
-    for index, frame in enumerate(iter_frames(source)):
-        if max_frames is not None and index >= max_frames:
-            break
-        if index % stride:
-            continue
-        # [1, 3, H, W]: one stream
-        inputs = pipeline.inputs([frame])
-        if runtime == 'onnxruntime' and not fed:
-            runner = onnx_runner(cfg, model, pipeline,
-                                 tuple(inputs.shape[-2:]), stride, precision,
-                                 calibration, calibration_videos, save_graph,
-                                 load_graph)
-        start = time.perf_counter()
-        scores = torch.as_tensor(runner.step(inputs)[0])
-        elapsed = time.perf_counter() - start
-        fed.append(index)
-        rows.append(scores.numpy())
-        if echo:
-            values, classes = torch.topk(scores, topk)
-            top = '  '.join(f'{rank}. {labels[c]} {v:.3f}' for rank, (
-                v, c) in enumerate(zip(values.tolist(), classes.tolist()), 1))
-            print(
-                f'frame {index:5d} ({elapsed * 1000:6.1f} ms): {top}',
-                flush=True)
-    if not rows:
-        raise InferenceInputError(f'{source} gave no frames')
-    return fed, np.stack(rows), labels
+    stride = _resolve_stride(cfg, pipeline, stride)
+    build_runner = _onnx_runner_factory(cfg, model, pipeline, stride, runtime,
+                                        onnx)
+    fed, rows = _step_loop(
+        _fed_frames(source, stride, max_frames), pipeline, runner,
+        build_runner, echo, topk, labels)
+    return fed, _timeline(source, rows), labels
 
 
 def plot_timeline(frames: Sequence[int],
