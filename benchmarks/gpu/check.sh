@@ -3,12 +3,13 @@
 # installs the carried wheels into a temporary path (the device reaches no
 # registry), then runs benchmarks.gpu.gpu_check with that path first.
 # Environment: OUT (output folder, default gpu_check_out), WHEELS (default
-# wheels), PYTHON (default python3). Arguments go to gpu_check (--cpu ...).
+# wheels), CHECK_PYTHON (default python3; not PYTHON, which `make test
+# PYTHON=...` exports for the venv's interpreter). Arguments go to gpu_check.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out="${OUT:-gpu_check_out}"
 wheels="${WHEELS:-wheels}"
-python="${PYTHON:-python3}"
+python="${CHECK_PYTHON:-python3}"
 mkdir -p "$out"
 shopt -s nullglob
 files=("$wheels"/*.whl)

@@ -31,7 +31,8 @@ OPTIONs: ``replace "A" with "B"`` (literal; as many as needed) and
 ``cwd repo`` (run in the clone instead of the workspace). Replacements may
 use the harness's variables, exported to every command: ``$WORK`` (the
 page's workspace), ``$REPO`` (the clone), ``$VENV`` (this venv), ``$VIDEO``
-(a real mp4), ``$TORCH_VERSION``, ``$TINY_TSM_CONFIG`` (the tiny TSM recipe
+(a real mp4), ``$TORCH_VERSION``, ``$PYTHON_VERSION`` (this interpreter's,
+e.g. ``3.12``), ``$TINY_TSM_CONFIG`` (the tiny TSM recipe
 of :mod:`img_mmaction.testing`, whose data the workspace holds) and, where a
 test runs the block, what that test sets and its docstring names (``$WHEEL``,
 ``$PORT``, ``$OUT`` for its output folder, ...).

@@ -80,6 +80,7 @@ def environment(workspace: Path) -> Dict[str, str]:
         VENV=str(venv_bin.parent),
         VIDEO=str(footage_path('bigbuckbunny.mp4')),
         TORCH_VERSION=importlib.metadata.version('torch').split('+')[0],
+        PYTHON_VERSION=f'{sys.version_info.major}.{sys.version_info.minor}',
         TINY_TSM_CONFIG=str(TINY_TSM_CONFIG))
     env.pop('PYTHONPATH', None)
     return env
