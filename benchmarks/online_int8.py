@@ -61,7 +61,8 @@ import torch.nn as nn
 from benchmarks.int8_schemes import (RANGES, calibration_clips,
                                      evaluation_clips, footage_clip,
                                      realistic_)
-from benchmarks.memory import minor_faults, release_free_memory
+from benchmarks.memory import (minor_faults, peak_extra_memory,
+                               release_free_memory)
 from benchmarks.records import command_line, run_environment, write_record
 from img_mmaction.deploy.onnx_stream import (OnnxStreamingRecognizer,
                                              session_options)
@@ -308,15 +309,6 @@ def many_streams(runners: Dict[str, OnnxStreamingRecognizer],
     return result
 
 
-def _rss_kib(field: str) -> int:
-    """``VmRSS`` or ``VmHWM`` of this process, in KiB."""
-    with open('/proc/self/status') as status:
-        for line in status:
-            if line.startswith(field + ':'):
-                return int(line.split()[1])
-    raise RuntimeError(f'{field} not in /proc/self/status')
-
-
 def memory_of(precision: str, args: argparse.Namespace) -> Dict[str, float]:
     """Resident memory of one precision's runner, in this process (call it
     in a fresh one): once built, and the extra peak while streaming."""
@@ -327,16 +319,12 @@ def memory_of(precision: str, args: argparse.Namespace) -> Dict[str, float]:
     # The exports and the calibration ran in this process: give back what
     # they freed, so the peak counts what streaming takes.
     release_free_memory()
-    built = _rss_kib('VmRSS')
-    with open('/proc/self/clear_refs', 'w') as refs:
-        refs.write('5')  # resets VmHWM to the current VmRSS
-    for t in range(clip.shape[0]):
-        runner.step(clip[t:t + 1])
-    peak = _rss_kib('VmHWM')
-    return dict(
-        rss_built_mib=built / 1024,
-        peak_mib=peak / 1024,
-        extra_mib=(peak - built) / 1024)
+
+    def run() -> None:
+        for t in range(clip.shape[0]):
+            runner.step(clip[t:t + 1])
+
+    return peak_extra_memory(run)
 
 
 def memory_in_child(precision: str,

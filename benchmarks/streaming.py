@@ -76,7 +76,8 @@ import torch.nn as nn
 from mmaction.structures import ActionDataSample
 from torch.utils.hooks import RemovableHandle
 
-from benchmarks.memory import minor_faults, release_free_memory
+from benchmarks.memory import (minor_faults, peak_extra_memory,
+                               release_free_memory)
 from img_mmaction.deploy.onnx_stream import (RUNTIMES, OnnxStreamingRecognizer,
                                              session_options)
 from img_mmaction.models import StreamingRecognizer
@@ -317,15 +318,6 @@ def mode_step(mode: str, runner: Runner, window_run: WindowRun,
     return WindowStep(window_run, clip)
 
 
-def _rss_kib(field: str) -> int:
-    """``VmRSS`` or ``VmHWM`` of this process, in KiB."""
-    with open('/proc/self/status') as status:
-        for line in status:
-            if line.startswith(field + ':'):
-                return int(line.split()[1])
-    raise RuntimeError(f'{field} not in /proc/self/status')
-
-
 def memory_of(mode: str,
               model_name: str,
               size: int,
@@ -358,16 +350,12 @@ def memory_of(mode: str,
         # freed would be reused by this mode and hide its needs.
         release_free_memory()
     step = mode_step(mode, runner, window_run, _frames(window, size))
-    built = _rss_kib('VmRSS')
-    with open('/proc/self/clear_refs', 'w') as refs:
-        refs.write('5')  # resets VmHWM to the current VmRSS
-    for index in range(frames):
-        step(index)
-    peak = _rss_kib('VmHWM')
-    return dict(
-        rss_built_mib=built / 1024,
-        peak_mib=peak / 1024,
-        extra_mib=(peak - built) / 1024)
+
+    def run() -> None:
+        for index in range(frames):
+            step(index)
+
+    return peak_extra_memory(run)
 
 
 def _memory_in_child(mode: str, layout: str,

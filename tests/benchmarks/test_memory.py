@@ -35,3 +35,17 @@ def test_release_free_memory_returns_freed_heap_to_the_system() -> None:
     assert memory.release_free_memory()
     assert freed - _resident_kib() > 100 * 1024
     del pin
+
+
+def test_peak_extra_memory_counts_what_the_run_touches() -> None:
+    from benchmarks.memory import peak_extra_memory
+
+    def run() -> None:
+        block = bytearray(64 * 1024 * 1024)  # 64 MiB, zeroed: touched
+        del block
+
+    figures = peak_extra_memory(run)
+    assert figures['extra_mib'] >= 60
+    assert figures['peak_mib'] == pytest.approx(figures['rss_built_mib'] +
+                                                figures['extra_mib'])
+    assert peak_extra_memory(lambda: None)['extra_mib'] < 8
