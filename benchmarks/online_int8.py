@@ -42,7 +42,6 @@ Usage::
 """
 from __future__ import annotations
 import argparse
-import copy
 import dataclasses
 import json
 import os
@@ -64,9 +63,7 @@ from benchmarks.int8_schemes import (RANGES, calibration_clips,
 from benchmarks.memory import (minor_faults, peak_extra_memory,
                                release_free_memory)
 from benchmarks.records import command_line, run_environment, write_record
-from img_mmaction.deploy.onnx_stream import (OnnxStreamingRecognizer,
-                                             session_options)
-from img_mmaction.deploy.packaged_stream import StreamGroups
+from img_mmaction.deploy.onnx_stream import OnnxStreamingRecognizer
 
 MODULE = 'benchmarks.online_int8'
 PRECISIONS = ('fp32', 'int8')
@@ -100,46 +97,18 @@ def build_model(name: str, size: int, bn_stats: str) -> nn.Module:
     return realistic_(model, clips)
 
 
-def build_runners(model: nn.Module,
-                  size: int,
-                  threads: int,
-                  calibration_frames: int,
-                  folder: Optional[Path] = None
+def build_runners(model: nn.Module, size: int, threads: int,
+                  calibration_frames: int
                   ) -> Dict[str, OnnxStreamingRecognizer]:
-    """The fp32 and the int8 runner of ``model`` for frames of ``size``;
-    each one's graph saved as ``folder/{precision}.onnx`` if given."""
+    """The fp32 and the int8 runner of ``model`` for frames of ``size``."""
     clips = calibration_clips(calibration_frames, size)
-
-    def graph(name: str) -> Optional[Path]:
-        return None if folder is None else folder / f'{name}.onnx'
-
     return dict(
-        fp32=OnnxStreamingRecognizer(
-            model, (size, size), threads=threads, save_to=graph('fp32')),
+        fp32=OnnxStreamingRecognizer(model, (size, size), threads=threads),
         int8=OnnxStreamingRecognizer(
             model, (size, size),
             threads=threads,
             precision='int8',
-            calibration=clips,
-            save_to=graph('int8')))
-
-
-def with_threads(runner: OnnxStreamingRecognizer,
-                 graph: Path,
-                 threads: int,
-                 groups: int = 1) -> OnnxStreamingRecognizer:
-    """A copy of ``runner`` whose session runs ``graph`` (the graph it
-    runs, saved) as the runner would with ``threads=threads,
-    stream_groups=groups``; no stream started."""
-    import onnxruntime
-    clone = copy.copy(runner)
-    clone.session = onnxruntime.InferenceSession(
-        str(graph),
-        session_options(max(1, threads // groups)),  # as the runner's
-        providers=['CPUExecutionProvider'])
-    clone.groups = StreamGroups(groups, 'with_threads')
-    clone.reset()
-    return clone
+            calibration=clips))
 
 
 def timed_step(runner: OnnxStreamingRecognizer,
@@ -453,24 +422,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def measure(args: argparse.Namespace, runners: Dict[str,
-                                                    OnnxStreamingRecognizer],
-            folder: Path) -> Tuple[dict, dict]:
+def measure(args: argparse.Namespace,
+            runners: Dict[str, OnnxStreamingRecognizer]) -> Tuple[dict, dict]:
     """Side by side at each thread count, then many streams at the last.
 
     Args:
         args: The command line.
-        runners: Built by :func:`build_runners`, graphs saved in
-            ``folder``.
-        folder: Where the graphs are.
+        runners: Built by :func:`build_runners`; each measurement runs
+            their graphs on sessions of its own (``with_threads``).
     """
     side = {}
     clips = evaluation_clips(args.frames, args.size)
-    graphs = {name: folder / f'{name}.onnx' for name in PRECISIONS}
     for threads in args.threads:
         torch.set_num_threads(threads)
         pair = {
-            name: with_threads(runners[name], graphs[name], threads)
+            name: runners[name].with_threads(threads)
             for name in PRECISIONS
         }
         side[str(threads)] = side_by_side(pair, clips, args.repeats)
@@ -484,8 +450,7 @@ def measure(args: argparse.Namespace, runners: Dict[str,
         streams[str(count)] = {}
         for groups in sorted({min(g, count) for g in args.groups}):
             grouped = {
-                name: with_threads(runners[name], graphs[name], threads,
-                                   groups)
+                name: runners[name].with_threads(threads, groups)
                 for name in PRECISIONS
             }
             streams[str(count)][f'groups_{groups}'] = many_streams(
@@ -497,17 +462,14 @@ def measure(args: argparse.Namespace, runners: Dict[str,
 
 def run_benchmark(args: argparse.Namespace) -> dict:
     """Builds, measures and returns the record (not yet written)."""
-    import tempfile
     torch.set_flush_denormal(True)
     environment = run_environment()
     model = build_model(args.model, args.size, args.bn_stats)
-    with tempfile.TemporaryDirectory() as folder:
-        start = time.time()
-        runners = build_runners(model, args.size, args.threads[-1],
-                                args.calibration_frames, Path(folder))
-        print(
-            f'built fp32 and int8 in {time.time() - start:.0f} s', flush=True)
-        side, streams = measure(args, runners, Path(folder))
+    start = time.time()
+    runners = build_runners(model, args.size, args.threads[-1],
+                            args.calibration_frames)
+    print(f'built fp32 and int8 in {time.time() - start:.0f} s', flush=True)
+    side, streams = measure(args, runners)
     memory = {} if args.skip_memory else {
         name: memory_in_child(name, args)
         for name in PRECISIONS

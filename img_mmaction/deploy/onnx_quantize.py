@@ -354,6 +354,7 @@ def quantize_frame_step(runner: 'OnnxStreamingRecognizer', graph: bytes,
     import onnxruntime
 
     from .onnx_stream import session_options
+    from .packaged_stream import cpu_session
     preprocess = runner.model.data_preprocessor
     with torch.no_grad():
         inputs = [
@@ -363,10 +364,7 @@ def quantize_frame_step(runner: 'OnnxStreamingRecognizer', graph: bytes,
         ]
 
     def session(model: bytes) -> onnxruntime.InferenceSession:
-        return onnxruntime.InferenceSession(
-            model,
-            session_options(threads),
-            providers=['CPUExecutionProvider'])
+        return cpu_session(model, session_options(threads))
 
     fp32 = session(graph)
     feeds = calibration_feeds(fp32, inputs, runner.zero_state)

@@ -26,6 +26,7 @@ Example:
     ...     scores = runner.step(frame)       # [B, num_classes]
 """
 from __future__ import annotations
+import copy
 import io
 import warnings
 from pathlib import Path
@@ -40,7 +41,7 @@ from .extra import require_deploy_extra
 from .onnx_quantize import (MIN_CALIBRATION_CLIPS, MIN_CALIBRATION_FRAMES,
                             PRECISIONS, QuantScheme, check_calibration,
                             quantize_frame_step)
-from .packaged_stream import StreamGroups
+from .packaged_stream import StreamGroups, cpu_session
 
 #: Where a stream's frames can run: PyTorch's eager modules
 #: (:class:`StreamingRecognizer`), or the frame step as an ONNX graph in ONNX
@@ -180,7 +181,6 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
                  stream_groups: int = 1) -> None:
         require_deploy_extra('OnnxStreamingRecognizer (the frame step in '
                              'ONNX Runtime)')
-        import onnxruntime
         super().__init__(model)
         devices = {p.device.type for p in self.model.parameters()}
         if devices != {'cpu'}:
@@ -231,16 +231,53 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
             self._int8_graph = graph
         if save_to is not None:
             Path(save_to).write_bytes(graph)
-        self.session = onnxruntime.InferenceSession(
-            graph,
-            session_options(
-                self.groups.intra_op_threads(threads
-                                             or torch.get_num_threads())),
-            providers=['CPUExecutionProvider'])
+        self.session = self._session(graph, threads)
         self._state: Optional[Dict[str, np.ndarray]] = None
         self._fresh: Optional[torch.Tensor] = None
         #: Pooled features [B, C] of the last frame.
         self.features: Optional[torch.Tensor] = None
+
+    def _session(self, graph: bytes, threads: Optional[int]):
+        """The ONNX Runtime session of ``graph`` for ``threads`` in all,
+        split over :attr:`groups`."""
+        return cpu_session(
+            graph,
+            session_options(
+                self.groups.intra_op_threads(threads
+                                             or torch.get_num_threads())))
+
+    def _graph(self) -> bytes:
+        """The frame step this runner runs: the int8 graph, or the fp32
+        export again."""
+        return self._int8_graph or self._export(self._dry_run(), self._opset)
+
+    def with_threads(self,
+                     threads: Optional[int],
+                     stream_groups: int = 1) -> 'OnnxStreamingRecognizer':
+        """The same frame step on a new session with other threads (OURS).
+
+        An int8 graph is not quantized again, so this is the way to try
+        one build on several thread counts or stream groups.
+
+        Args:
+            threads: ONNX Runtime's intra-op threads in all (None: as many
+                as PyTorch uses).
+            stream_groups: As the constructor's. Defaults to 1.
+
+        Returns:
+            A runner that shares this one's model, graph and calibration
+            summary, with its own session and no stream started; this
+            runner and its streams are unchanged.
+
+        Raises:
+            ValueError: ``stream_groups`` is not a positive integer.
+        """
+        groups = StreamGroups(stream_groups, 'OnnxStreamingRecognizer')
+        clone = copy.copy(self)
+        clone.groups = groups
+        clone.session = clone._session(self._graph(), threads)
+        clone.reset()
+        return clone
 
     @property
     def state_names(self) -> List[str]:
@@ -358,8 +395,7 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
             ``path``.
         """
         from .stream_package import save_package
-        graph = self._int8_graph or self._export(self._dry_run(), self._opset)
-        return save_package(self, graph, path)
+        return save_package(self, self._graph(), path)
 
     def state_nbytes(self) -> int:
         """Bytes held between steps: the graph's state and the feature sum.

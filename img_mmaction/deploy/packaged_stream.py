@@ -69,6 +69,41 @@ def package_session_options(threads: Optional[int] = None
     return options
 
 
+#: ONNX Runtime graph optimisers that the stream sessions leave out (OURS,
+#: measured: docs/notes/int8.md). ``QDQPropagationTransformer`` moves each
+#: QuantizeLinear up over MaxPool, Reshape and Transpose: in the int8 frame
+#: step the stem's pool then runs on uint8 in NCHW, a slow kernel, instead
+#: of float in ONNX Runtime's blocked layout, and every state tensor read by
+#: several float nodes gets a DequantizeLinear per reader. Left out, the
+#: outputs are the same and the int8 frame is faster; fp32 graphs have no
+#: QuantizeLinear, so it changes nothing there.
+DISABLED_OPTIMIZERS = ('QDQPropagationTransformer', )
+
+
+def cpu_session(graph: Union[bytes, str, os.PathLike],
+                options: 'onnxruntime.SessionOptions'
+                ) -> 'onnxruntime.InferenceSession':
+    """An ONNX Runtime session of a frame step (or package) on the CPU,
+    without :data:`DISABLED_OPTIMIZERS`.
+
+    Args:
+        graph: The ONNX graph, as bytes or a file.
+        options: Its session options (:func:`package_session_options` or
+            :func:`~img_mmaction.deploy.onnx_stream.session_options`).
+
+    Returns:
+        ``onnxruntime.InferenceSession``.
+    """
+    import onnxruntime
+    if not isinstance(graph, bytes):
+        graph = os.fspath(graph)
+    return onnxruntime.InferenceSession(
+        graph,
+        options,
+        providers=['CPUExecutionProvider'],
+        disabled_optimizers=list(DISABLED_OPTIMIZERS))
+
+
 class StreamGroups:
     """Runs a session on B streams as groups of consecutive streams at the
     same time (OURS; ``stream_groups`` of both stream runners).
@@ -165,14 +200,12 @@ class PackagedStreamRunner:
                  fingerprint: Optional[str] = None,
                  state_shapes: Optional[Dict[str, Tuple[int, ...]]] = None,
                  stream_groups: int = 1) -> None:
-        import onnxruntime
         self.path = Path(path)
         #: How the B streams of a step run: one run, or groups at once.
         self.groups = StreamGroups(stream_groups, 'PackagedStreamRunner')
-        self.session = onnxruntime.InferenceSession(
-            os.fspath(self.path),
-            package_session_options(self.groups.intra_op_threads(threads)),
-            providers=['CPUExecutionProvider'])
+        self.session = cpu_session(
+            self.path,
+            package_session_options(self.groups.intra_op_threads(threads)))
         #: The package's metadata, decoded (values: JSON where written so).
         self.metadata = self._read_metadata()
         meta = self.metadata
