@@ -1,8 +1,12 @@
 """Same predictions? fp32 and int8 ONNX Runtime streams on a val set (OURS).
 
-Trains a causal recipe on the demo's synthetic motion data through real
-``mim train`` / ``mim test`` runs (as ``analysis.online_accuracy`` does),
-builds the fp32 and the int8 ONNX Runtime runners of the checkpoint (int8
+Trains a causal recipe through real ``mim train`` / ``mim test`` runs (as
+``benchmarks.online_accuracy`` does), on the demo's synthetic motion data
+(``--data motion-demo``, the default) or on the evidence benchmark's clips
+of real footage (``--data motion-bench``,
+:mod:`benchmarks.evidence.motion_bench`), each with its own recipe (the
+data are written into ``--work`` when missing), builds the fp32 and the
+int8 ONNX Runtime runners of the checkpoint (int8
 calibrated on a few training videos through the test pipeline, as the
 stream command does by default), streams the WHOLE val set through both
 (every video from its first frame, one input every ``frame_interval``
@@ -15,11 +19,14 @@ frames) and reports:
 * the saved-and-loaded int8 package against the runner it came from.
 
 Targets: top-1 within 0.01 of fp32, agreement >= 99 %. Every run writes a
-new JSON record under ``--out`` (never replacing one).
+new JSON record under ``--out`` (never replacing one; the record's ``data``
+names the dataset; motion-bench records go to a ``motion-bench`` subfolder
+by default).
 
 Usage (from the repository root)::
 
     python -m benchmarks.int8_accuracy --seed 0  # 12 epochs, 80 val videos
+    python -m benchmarks.int8_accuracy --data motion-bench --seed 0  # 8, 320
     python -m benchmarks.int8_accuracy --epochs 1 --videos-per-class 2 \\
         --val-per-class 1 --calibration-videos 4     # a smoke run
 """
@@ -50,9 +57,41 @@ __all__ = [
 
 #: The recipe of the issue: causal tiny IMG, 8 consecutive frames, stride 1.
 RECIPE = 'online/img-causal_res2net-tiny_1xb8-8x1x1-12e_motion-demo-rgb.py'
+#: The motion benchmark's: 8 frames at stride 2, the whole 16-frame video.
+BENCH_RECIPE = (
+    'online/img-causal_res2net-tiny_1xb8-8x2x1-8e_motion-bench-rgb.py')
 #: Targets of the int8 stream against the fp32 one.
 TOP1_WITHIN = 0.01
 AGREEMENT_AT_LEAST = 0.99
+
+
+class DataChoice(NamedTuple):
+    """A dataset of ``--data``: the defaults of the options it changes."""
+
+    #: ``--recipe``: the causal recipe trained on it.
+    recipe: str
+    #: ``--epochs``: its recipe's.
+    epochs: int
+    #: ``--videos-per-class``: training videos per class.
+    videos_per_class: int
+    #: ``--val-per-class``: val videos per class.
+    val_per_class: int
+    #: ``--out``: the folder of its records.
+    out: str
+    #: Its folder under ``--work``.
+    folder: str
+
+
+#: ``--data``: the demo's synthetic motion data; the evidence benchmark's
+#: clips of real footage (docs/evidence.md), at its sizes.
+DATASETS: Dict[str, DataChoice] = {
+    'motion-demo':
+    DataChoice(RECIPE, 12, 40, 10, 'benchmarks/records/int8_accuracy', 'data'),
+    'motion-bench':
+    DataChoice(BENCH_RECIPE, 8, 100, 40,
+               'benchmarks/records/int8_accuracy/motion-bench',
+               'data-motion-bench'),
+}
 
 
 def frame_agreement(reference: np.ndarray,
@@ -199,17 +238,21 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
-        '--out',
-        default='benchmarks/records/int8_accuracy',
-        help='folder of the JSON records (one new file per run)')
+        '--data',
+        choices=list(DATASETS),
+        default='motion-demo',
+        help='the dataset; it sets the defaults of --out, --recipe, '
+        '--epochs, --videos-per-class and --val-per-class (DATASETS)')
+    parser.add_argument(
+        '--out', help='folder of the JSON records (one new file per run)')
     parser.add_argument(
         '--work',
         default='int8_output',
         help='data, mim work dirs and packages')
-    parser.add_argument('--recipe', default=RECIPE)
-    parser.add_argument('--epochs', type=int, default=12)
-    parser.add_argument('--videos-per-class', type=int, default=40)
-    parser.add_argument('--val-per-class', type=int, default=10)
+    parser.add_argument('--recipe')
+    parser.add_argument('--epochs', type=int)
+    parser.add_argument('--videos-per-class', type=int)
+    parser.add_argument('--val-per-class', type=int)
     parser.add_argument('--data-seed', type=int, default=0)
     parser.add_argument(
         '--seed', type=int, default=0, help='seed of the training run')
@@ -237,9 +280,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """The command line, each option not given set by ``--data``."""
+    args = build_parser().parse_args(argv)
+    for key, value in DATASETS[args.data]._asdict().items():
+        if key != 'folder' and getattr(args, key) is None:
+            setattr(args, key, value)
+    return args
+
+
 def _run_name(args: argparse.Namespace) -> str:
-    """The training run's name: its work dir and its package's stem."""
-    return f'seed{args.seed}_e{args.epochs}'
+    """The training run's name: its work dir and its package's stem
+    (prefixed by the dataset but for the demo's)."""
+    name = f'seed{args.seed}_e{args.epochs}'
+    return name if args.data == 'motion-demo' else f'{args.data}_{name}'
+
+
+def generate_data(args: argparse.Namespace, work: Path) -> Path:
+    """The dataset of ``--data`` under ``work`` (written when missing).
+
+    Args:
+        args: The command line (``--data``, its sizes and ``--data-seed``).
+        work: The ``--work`` folder.
+
+    Returns:
+        The dataset folder (``videos/``, ``train.txt``, ``val.txt``).
+    """
+    folder = work / DATASETS[args.data].folder
+    if args.data == 'motion-bench':
+        from benchmarks.evidence.motion_bench import generate_bench
+        return generate_bench(
+            folder,
+            args.videos_per_class,
+            args.val_per_class,
+            seed=args.data_seed)
+    from img_mmaction import synthetic
+    return synthetic.generate(
+        folder, args.videos_per_class, args.val_per_class, seed=args.data_seed)
 
 
 def train_or_load(args: argparse.Namespace, config: Path, work: Path,
@@ -250,7 +327,7 @@ def train_or_load(args: argparse.Namespace, config: Path, work: Path,
         args: The command line.
         config: The recipe's file.
         work: Folder of the mim work dirs.
-        data: The demo's dataset.
+        data: The dataset (:func:`generate_data`'s).
 
     Returns:
         ``(checkpoint, training)``: the record's ``training`` holds the
@@ -288,11 +365,11 @@ def train_or_load(args: argparse.Namespace, config: Path, work: Path,
 
 def load_model(config: Path, data: Path, checkpoint: Union[str, Path]
                ) -> Tuple[Config, nn.Module, FramePipeline]:
-    """The recipe on the demo's data, its model and its test pipeline.
+    """The recipe on the dataset, its model and its test pipeline.
 
     Args:
         config: The recipe's file.
-        data: The demo's dataset.
+        data: The dataset (:func:`generate_data`'s).
         checkpoint: Weights of the recipe's model.
 
     Returns:
@@ -316,7 +393,7 @@ def load_val(pipeline: FramePipeline, data: Path) -> ValSet:
 
     Args:
         pipeline: The recipe's test pipeline.
-        data: The demo's dataset.
+        data: The dataset (:func:`generate_data`'s).
     """
     from benchmarks.online_accuracy import frame_inputs, load_split
 
@@ -427,6 +504,7 @@ def make_record(args: argparse.Namespace, argv: Optional[Sequence[str]],
     return dict(
         environment,
         command=command_line('benchmarks.int8_accuracy', argv),
+        data=args.data,
         recipe=args.recipe,
         seed=args.seed,
         data_seed=args.data_seed,
@@ -489,18 +567,13 @@ def report(args: argparse.Namespace, record: dict, frames: int) -> Path:
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Command line entry point; returns the record it wrote."""
     import img_mmaction  # noqa: F401  (compat fixes + registration)
-    from img_mmaction import synthetic
     from img_mmaction.utils import config_path
 
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     torch.set_num_threads(args.threads)
     environment = run_environment()
     work = Path(args.work).resolve()
-    data = synthetic.generate(
-        work / 'data',
-        args.videos_per_class,
-        args.val_per_class,
-        seed=args.data_seed)
+    data = generate_data(args, work)
     config = config_path(args.recipe)
     checkpoint, training = train_or_load(args, config, work, data)
     cfg, model, pipeline = load_model(config, data, checkpoint)

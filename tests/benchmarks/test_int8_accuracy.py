@@ -1,4 +1,10 @@
-"""benchmarks.int8_accuracy (OURS): fp32 and int8 streams on the val set."""
+"""benchmarks.int8_accuracy (OURS): fp32 and int8 streams on the val set.
+
+docs/notes/int8.md's blocks ``by`` this test (:mod:`tests.docs.blocks`):
+the demo's two commands and the motion benchmark's, run in-process
+(``main`` with the arguments of each ``python -m benchmarks.int8_accuracy``
+line, :func:`module_args`) with ``$WORK`` and ``$OUT`` folders of the test.
+"""
 import json
 from pathlib import Path
 
@@ -6,9 +12,22 @@ import numpy as np
 import pytest
 
 from benchmarks import int8_accuracy as bench
-from tests.docs.blocks import blocks_run_by, module_args
+from img_mmaction.utils import config_path
+from tests.demo.test_stream import save_untrained
+from tests.docs.blocks import Block, blocks_run_by, module_args
 
 THIS_TEST = 'tests/benchmarks/test_int8_accuracy.py'
+
+
+def documented(data: str) -> Block:
+    """The page's one block of commands on ``data`` (a ``--data``)."""
+    blocks = blocks_run_by(THIS_TEST)
+    on_bench = [b for b in blocks if '--data motion-bench' in b.text]
+    chosen = on_bench if data == 'motion-bench' else [
+        b for b in blocks if b not in on_bench
+    ]
+    assert len(chosen) == 1, [b.where for b in blocks]
+    return chosen[0]
 
 
 def test_agreement_and_differences_against_a_hand_computation() -> None:
@@ -50,9 +69,7 @@ def test_the_documented_commands_write_complete_records(tmp_path: Path
                                                         ) -> None:
     """docs/notes/int8.md's two commands, at the size its marker gives:
     a training run, then one on the checkpoint it wrote."""
-    blocks = blocks_run_by(THIS_TEST)
-    assert len(blocks) == 1, [b.where for b in blocks]
-    commands = blocks[0].commands()
+    commands = documented('motion-demo').commands()
     assert len(commands) == 2, commands
     out = tmp_path / 'records'
     env = dict(WORK=str(tmp_path / 'work'), OUT=str(out))
@@ -66,10 +83,11 @@ def test_the_documented_commands_write_complete_records(tmp_path: Path
     assert len(list(out.glob('*.json'))) == 2
     # The same checkpoint, calibration and val set: the same figures.
     assert again['figures'] == record['figures']
-    for key in ('date', 'machine', 'command', 'versions', 'recipe', 'seed',
-                'epochs', 'calibration', 'figures', 'per_frame'):
+    for key in ('date', 'machine', 'command', 'versions', 'data', 'recipe',
+                'seed', 'epochs', 'calibration', 'figures', 'per_frame'):
         assert key in record
     assert record['command'].startswith('python -m benchmarks.int8_accuracy')
+    assert record['data'] == 'motion-demo'
     per_frame = record['per_frame']
     labels = per_frame['labels']
     fp32, int8 = np.array(per_frame['fp32_top1']), np.array(
@@ -88,4 +106,61 @@ def test_the_documented_commands_write_complete_records(tmp_path: Path
     assert record['calibration']['frames'] == 64
     assert record['calibration']['videos'] == 4
     # The saved package streams the same scores as the runner it came from.
+    assert record['package']['max_score_difference'] < 1e-5
+
+
+def test_data_sets_the_recipe_sizes_and_records_folder() -> None:
+    demo = bench.parse_args([])
+    assert (demo.data, demo.recipe, demo.epochs, demo.videos_per_class,
+            demo.val_per_class,
+            demo.out) == ('motion-demo', bench.RECIPE, 12, 40, 10,
+                          'benchmarks/records/int8_accuracy')
+    motion = bench.parse_args(['--data', 'motion-bench'])
+    assert (motion.recipe, motion.epochs, motion.videos_per_class,
+            motion.val_per_class,
+            motion.out) == (bench.BENCH_RECIPE, 8, 100, 40,
+                            'benchmarks/records/int8_accuracy/motion-bench')
+    assert bench._run_name(motion) == 'motion-bench_seed0_e8'
+    given = bench.parse_args(
+        ['--data', 'motion-bench', '--epochs', '2', '--out', 'elsewhere'])
+    assert (given.epochs, given.out, given.val_per_class) == (2, 'elsewhere',
+                                                              40)
+
+
+def test_motion_bench_streams_its_whole_val_set(tmp_path: Path) -> None:
+    """--data motion-bench on an untrained checkpoint of its recipe (no
+    mim): the benchmark's clips written into --work, streamed at the
+    recipe's stride 2 (8 inputs of the 16 frames), the record naming the
+    data."""
+    checkpoint = save_untrained(
+        config_path(bench.BENCH_RECIPE), tmp_path / 'untrained.pth')
+    out, work = tmp_path / 'records', tmp_path / 'work'
+    record = bench.main([
+        '--data', 'motion-bench', '--checkpoint',
+        str(checkpoint), '--work',
+        str(work), '--out',
+        str(out), '--videos-per-class', '1', '--val-per-class', '1',
+        '--calibration-videos', '4'
+    ])
+    meta = json.loads((work / 'data-motion-bench' / 'meta.json').read_text())
+    assert (meta['benchmark'], meta['videos_per_class'],
+            meta['val_per_class']) == ('motion_bench', 1, 1)
+    files = list(out.glob('*.json'))
+    assert len(files) == 1 and json.loads(files[0].read_text()) == record
+    assert (record['data'], record['recipe'],
+            record['stride']) == ('motion-bench', bench.BENCH_RECIPE, 2)
+    per_frame = record['per_frame']
+    assert per_frame['labels'] == list(range(8))  # one val clip a class
+    # 8 val clips, each streamed from frame 0 at stride 2: 8 inputs
+    assert np.array(per_frame['fp32_top1']).shape == (8, 8)
+    assert np.array(per_frame['int8_top1']).shape == (8, 8)
+    figures = record['figures']
+    assert figures['frames_compared'] == 64
+    assert len(figures['max_score_difference_per_position']) == 8
+    # 4 training clips x 8 inputs: the runner's minimum, no lab runner
+    calibration = record['calibration']
+    assert (calibration['frames'], calibration['videos'],
+            calibration['below_minimum']) == (32, 4, False)
+    assert Path(
+        record['package']['file']).name == ('motion-bench_seed0_e8_int8.onnx')
     assert record['package']['max_score_difference'] < 1e-5
