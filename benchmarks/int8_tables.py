@@ -4,6 +4,9 @@ Reads the JSON records that ``benchmarks.int8_accuracy`` and
 ``benchmarks.int8_schemes`` wrote and prints one table per question:
 
 * the accuracy runs of ``--records`` (one row per record);
+* the accuracy runs on the motion benchmark (``--records``/motion-bench:
+  one row per record, then the largest score difference at each frame
+  position);
 * the alternatives on the trained models (``--records``/schemes: one row
   per scheme or calibration size, the seeds side by side);
 * the Res2NetIMG-50 runs (each record's own table).
@@ -131,6 +134,51 @@ def accuracy_table(records: Sequence[tuple]) -> str:
     return '\n'.join(lines)
 
 
+def bench_table(records: Sequence[tuple]) -> str:
+    """One row per accuracy record of the motion benchmark: the issue's
+    figures, the targets and the training run."""
+    lines = [
+        '| record | seed | train time | mim test top-1 | top-1 fp32 | '
+        'top-1 int8 | int8 - fp32 | per-frame agreement (differing frames) '
+        '| largest score difference | targets met: top-1, agreement |',
+        '|---' * 10 + '|'
+    ]
+    for name, record in records:
+        figures, training = record['figures'], record['training']
+        differing = figures['frames_compared'] - figures['agreeing_frames']
+        train = training.get('train_s')
+        met = figures['targets_met']
+        lines.append(
+            f'| `{name}` | {record["seed"]} | ' +
+            ('-' if train is None else f'{train:.0f} s') +
+            f' | {_number(training.get("mim_test_top1"))} | '
+            f'{figures["top1_fp32"]:.4f} | {figures["top1_int8"]:.4f} | '
+            f'{figures["top1_difference"]:+.4f} | '
+            f'{figures["per_frame_agreement"]:.4f} ({differing} of '
+            f'{figures["frames_compared"]}) | '
+            f'{figures["max_score_difference"]:.3f} | '
+            f'{"yes" if met["top1"] else "**no**"}, '
+            f'{"yes" if met["agreement"] else "**no**"} |')
+    return '\n'.join(lines)
+
+
+def position_table(records: Sequence[tuple]) -> str:
+    """The largest score difference at each frame position (the video
+    frame of the input), one row per record."""
+    stride = records[0][1]['stride']
+    count = len(records[0][1]['figures']['max_score_difference_per_position'])
+    lines = [
+        '| record | seed | ' + ' | '.join(f'frame {i * stride}'
+                                          for i in range(count)) + ' |',
+        '|---' * (count + 2) + '|'
+    ]
+    for name, record in records:
+        per_position = record['figures']['max_score_difference_per_position']
+        lines.append(f'| `{name}` | {record["seed"]} | ' +
+                     ' | '.join(f'{v:.3f}' for v in per_position) + ' |')
+    return '\n'.join(lines)
+
+
 def alternatives_table(records: Sequence[tuple],
                        defaults: Sequence[tuple]) -> str:
     """One row per scheme and calibration, the seeds side by side."""
@@ -171,6 +219,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parser.parse_args(argv)
     accuracy = _load(Path(args.records))
     print('## Accuracy runs\n\n' + accuracy_table(accuracy))
+    bench = _load(Path(args.records) / 'motion-bench')
+    if bench:
+        print('\n## Accuracy runs on the motion benchmark\n\n' +
+              bench_table(bench) + '\n\n' + position_table(bench))
     current = [(n, r) for n, r in accuracy
                if _describe(r['calibration']['scheme']) == 'default']
     alternatives = _load(Path(args.records) / 'schemes')
