@@ -32,6 +32,8 @@ Usage (from the repository root)::
 """
 from __future__ import annotations
 import argparse
+import dataclasses
+import re
 import time
 from pathlib import Path
 from typing import (TYPE_CHECKING, Dict, List, NamedTuple, Optional, Sequence,
@@ -47,6 +49,7 @@ from benchmarks.records import command_line, run_environment, write_record
 if TYPE_CHECKING:
     from mmengine.config import Config
 
+    from img_mmaction.deploy.onnx_quantize import QuantScheme
     from img_mmaction.deploy.onnx_stream import OnnxStreamingRecognizer
     from img_mmaction.utils.frames import FramePipeline
 
@@ -273,6 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
         default='default',
         help='what is quantized (benchmarks.int8_schemes.SCHEMES)')
     parser.add_argument(
+        '--keep-float',
+        nargs='+',
+        default=[],
+        metavar='PATTERN',
+        help="node names that stay float too, added to the scheme's "
+        "keep_float (fnmatch, e.g. '*/layer1/*')")
+    parser.add_argument(
         '--checkpoint',
         default=None,
         help='a checkpoint of --recipe to use instead of training one')
@@ -435,7 +445,8 @@ def build_runners(
     """The fp32 and the int8 ONNX Runtime runner of ``model``.
 
     Args:
-        args: The command line (``--threads`` and ``--scheme``).
+        args: The command line (``--threads``, ``--scheme`` and
+            ``--keep-float``).
         model: The recognizer.
         frame_size: Height and width of the inputs.
         calibration: Calibrates int8 (through :class:`LabRunner` when it is
@@ -455,8 +466,15 @@ def build_runners(
                 threads=args.threads,
                 precision='int8',
                 calibration=calibration.clips,
-                scheme=SCHEMES[args.scheme])
+                scheme=scheme_of(args))
     return fp32, int8, time.time() - start
+
+
+def scheme_of(args: argparse.Namespace) -> QuantScheme:
+    """``--scheme`` with ``--keep-float``'s patterns added."""
+    scheme = SCHEMES[args.scheme]
+    return dataclasses.replace(
+        scheme, keep_float=scheme.keep_float + tuple(args.keep_float))
 
 
 def measure(fp32: OnnxStreamingRecognizer, int8: OnnxStreamingRecognizer,
@@ -550,6 +568,8 @@ def report(args: argparse.Namespace, record: dict, frames: int) -> Path:
     tag = f'seed{args.seed}'
     if args.scheme != 'default':
         tag += f'_{args.scheme}'
+    for pattern in args.keep_float:
+        tag += '_float-' + re.sub(r'[^A-Za-z0-9.]+', '', pattern)
     if args.calibration_inputs * args.calibration_videos != 128:
         tag += f'_{frames}frames'
     path = write_record(Path(args.out), record, tag=tag)

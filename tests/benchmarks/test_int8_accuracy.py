@@ -127,6 +127,19 @@ def test_data_sets_the_recipe_sizes_and_records_folder() -> None:
                                                               40)
 
 
+def test_keep_float_adds_patterns_to_the_scheme() -> None:
+    """--keep-float: node-name patterns that stay float, on top of the
+    scheme's own (cmem-float keeps '*/cmem/*')."""
+    from benchmarks.int8_schemes import SCHEMES
+    plain = bench.parse_args([])
+    assert bench.scheme_of(plain) == SCHEMES['default']
+    both = bench.parse_args(
+        ['--scheme', 'cmem-float', '--keep-float', '*/layer1/*', '*/layer2/*'])
+    scheme = bench.scheme_of(both)
+    assert scheme.keep_float == ('*/cmem/*', '*/layer1/*', '*/layer2/*')
+    assert scheme.stem_float and scheme.op_types == ('Conv', )
+
+
 def test_motion_bench_streams_its_whole_val_set(tmp_path: Path) -> None:
     """--data motion-bench on an untrained checkpoint of its recipe (no
     mim): the benchmark's clips written into --work, streamed at the
