@@ -509,6 +509,99 @@ def write_recipe(path: os.PathLike,
     return path
 
 
+def _checked_pretrained(backbone: str,
+                        pretrained: Optional[str]) -> Optional[str]:
+    """``pretrained`` for ``backbone``, as an absolute path (or None).
+
+    Raises:
+        VideoFolderError: An unknown backbone; ``res2net50`` without an
+            existing file; weights given for the tiny backbone.
+    """
+    if backbone not in BACKBONES:
+        raise VideoFolderError(f'--backbone {backbone!r} is not one of '
+                               f'{", ".join(BACKBONES)}')
+    if backbone == 'res2net50':
+        if pretrained is None:
+            raise VideoFolderError(
+                '--backbone res2net50 needs --pretrained FILE, the ImageNet '
+                'Res2Net-50 26w_4s weights (res2net50_26w_4s-06e79181.pth, '
+                'docs/data_preparation.md)')
+        if not Path(pretrained).is_file():
+            raise VideoFolderError(f'--pretrained {pretrained} does not exist')
+        return str(Path(pretrained).resolve())
+    if pretrained is not None:
+        raise VideoFolderError(
+            f'--pretrained {pretrained}: the tiny IMG (--backbone '
+            'res2net-tiny) trains from scratch; ImageNet weights fit '
+            '--backbone res2net50')
+    return None
+
+
+def _check_out_folder(root: Path, out: Path) -> Path:
+    """``root`` resolved, once ``out`` is known to lie outside it.
+
+    Raises:
+        VideoFolderError: ``out`` is ``root`` or inside it.
+    """
+    root_abs, out_abs = root.resolve(), out.resolve()
+    if out_abs == root_abs or root_abs in out_abs.parents:
+        raise VideoFolderError(
+            f'--out {out} lies inside the video folder {root}; its files '
+            'would be read as a class next time: choose a folder outside')
+    return root_abs
+
+
+def _leave_out_unreadable(root: Path, videos: Dict[str, List[str]],
+                          skip_unreadable: bool) -> Unreadable:
+    """The videos decord cannot read, taken out of ``videos`` (in place).
+
+    Returns:
+        ``(class/file, decord's message)`` of each.
+
+    Raises:
+        VideoFolderError: Some are unreadable and ``skip_unreadable`` is
+            False; a class is left with fewer than 2 videos.
+    """
+    unreadable = _unreadable(root, videos)
+    skipped = [path for path, _ in unreadable]
+    if unreadable and not skip_unreadable:
+        total = sum(len(files) for files in videos.values())
+        raise VideoFolderError(
+            f'{len(unreadable)} of {total} videos in {root} cannot be read '
+            'by decord:\n  ' + '\n  '.join(m for _, m in unreadable) +
+            '\nreplace or remove them, or pass --skip-unreadable to leave '
+            'them out (they are then listed in unreadable.txt)')
+    for path in skipped:
+        name, file = path.split('/', 1)
+        videos[name].remove(file)
+    _check_counts(root, videos, skipped)
+    return unreadable
+
+
+def _write_lists(out: Path, train: Split, val: Split, classes: Sequence[str],
+                 unreadable: Unreadable) -> Tuple[Path, Path, Path]:
+    """Writes ``train.txt``, ``val.txt``, ``label_map.txt`` and (when
+    videos were left out) ``unreadable.txt`` into ``out`` (created); a
+    stale ``unreadable.txt`` is removed.
+
+    Returns:
+        The train list, the val list and the label map.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    train_list, val_list = out / 'train.txt', out / 'val.txt'
+    label_map = out / 'label_map.txt'
+    train_list.write_text(''.join(f'{p} {label}\n' for p, label in train))
+    val_list.write_text(''.join(f'{p} {label}\n' for p, label in val))
+    label_map.write_text(''.join(f'{name}\n' for name in classes))
+    skipped_list = out / 'unreadable.txt'
+    if unreadable:
+        skipped_list.write_text(''.join(f'{path}\t{message}\n'
+                                        for path, message in unreadable))
+    elif skipped_list.exists():
+        skipped_list.unlink()
+    return train_list, val_list, label_map
+
+
 def build_video_folder(root: os.PathLike,
                        out: os.PathLike,
                        val_fraction: float = 0.2,
@@ -542,59 +635,16 @@ def build_video_folder(root: os.PathLike,
     """
     root, out = Path(root), Path(out)
     _check_fraction(val_fraction)
-    if backbone not in BACKBONES:
-        raise VideoFolderError(f'--backbone {backbone!r} is not one of '
-                               f'{", ".join(BACKBONES)}')
-    if backbone == 'res2net50':
-        if pretrained is None:
-            raise VideoFolderError(
-                '--backbone res2net50 needs --pretrained FILE, the ImageNet '
-                'Res2Net-50 26w_4s weights (res2net50_26w_4s-06e79181.pth, '
-                'docs/data_preparation.md)')
-        if not Path(pretrained).is_file():
-            raise VideoFolderError(f'--pretrained {pretrained} does not exist')
-        pretrained = str(Path(pretrained).resolve())
-    elif pretrained is not None:
-        raise VideoFolderError(
-            f'--pretrained {pretrained}: the tiny IMG (--backbone '
-            'res2net-tiny) trains from scratch; ImageNet weights fit '
-            '--backbone res2net50')
-    root_abs, out_abs = root.resolve(), out.resolve()
-    if out_abs == root_abs or root_abs in out_abs.parents:
-        raise VideoFolderError(
-            f'--out {out} lies inside the video folder {root}; its files '
-            'would be read as a class next time: choose a folder outside')
+    pretrained = _checked_pretrained(backbone, pretrained)
+    root_abs = _check_out_folder(root, out)
     videos = scan_video_folder(root)
     _check_counts(root, videos, [])
-
-    unreadable = _unreadable(root, videos)
+    unreadable = _leave_out_unreadable(root, videos, skip_unreadable)
     skipped = [path for path, _ in unreadable]
-    if unreadable and not skip_unreadable:
-        total = sum(len(files) for files in videos.values())
-        raise VideoFolderError(
-            f'{len(unreadable)} of {total} videos in {root} cannot be read '
-            'by decord:\n  ' + '\n  '.join(m for _, m in unreadable) +
-            '\nreplace or remove them, or pass --skip-unreadable to leave '
-            'them out (they are then listed in unreadable.txt)')
-    for path in skipped:
-        name, file = path.split('/', 1)
-        videos[name].remove(file)
-    _check_counts(root, videos, skipped)
-
     train, val = stratified_split(videos, val_fraction, seed)
     classes = sorted(videos)
-    out.mkdir(parents=True, exist_ok=True)
-    train_list, val_list = out / 'train.txt', out / 'val.txt'
-    label_map = out / 'label_map.txt'
-    train_list.write_text(''.join(f'{p} {label}\n' for p, label in train))
-    val_list.write_text(''.join(f'{p} {label}\n' for p, label in val))
-    label_map.write_text(''.join(f'{name}\n' for name in classes))
-    skipped_list = out / 'unreadable.txt'
-    if unreadable:
-        skipped_list.write_text(''.join(f'{path}\t{message}\n'
-                                        for path, message in unreadable))
-    elif skipped_list.exists():
-        skipped_list.unlink()
+    train_list, val_list, label_map = _write_lists(out, train, val, classes,
+                                                   unreadable)
     note = (f'Written by `python -m img_mmaction.datasets.video_folder` for '
             f'{root_abs}:\n{len(classes)} classes, {len(train)} train and '
             f'{len(val)} val videos (val fraction {val_fraction}, seed '

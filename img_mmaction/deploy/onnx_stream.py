@@ -30,7 +30,7 @@ import copy
 import io
 import warnings
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -42,6 +42,9 @@ from .onnx_quantize import (MIN_CALIBRATION_CLIPS, MIN_CALIBRATION_FRAMES,
                             PRECISIONS, QuantScheme, check_calibration,
                             quantize_frame_step)
 from .packaged_stream import StreamGroups, cpu_session
+
+if TYPE_CHECKING:
+    import onnxruntime
 
 #: Where a stream's frames can run: PyTorch's eager modules
 #: (:class:`StreamingRecognizer`), or the frame step as an ONNX graph in ONNX
@@ -189,23 +192,53 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
         self.frame_size = (int(frame_size[0]), int(frame_size[1]))
         #: How the B streams of a step run: one run, or groups at once.
         self.groups = StreamGroups(stream_groups, 'OnnxStreamingRecognizer')
-        if precision not in PRECISIONS:
-            raise ValueError(f'OnnxStreamingRecognizer: precision must be '
-                             f'one of {PRECISIONS}, got {precision!r}')
-        if precision == 'int8':
-            if calibration is None:
-                raise ValueError(
-                    "OnnxStreamingRecognizer: precision='int8' needs "
-                    'calibration (consecutive raw frames of a few videos)')
-            calibration = check_calibration(calibration, self.frame_size,
-                                            self.min_calibration_frames,
-                                            self.min_calibration_clips)
+        calibration = self._checked_calibration(precision, calibration)
         #: ``'fp32'`` or ``'int8'``.
         self.precision = precision
         #: For int8: what calibration saw and the build-time check
         #: (``onnx_quantize.quantize_frame_step``); None for fp32.
         self.calibration: Optional[dict] = None
         self._opset = opset
+        example = self._describe_state()
+        graph = self._export(example, opset)
+        self._int8_graph: Optional[bytes] = None
+        if precision == 'int8':
+            graph, self.calibration = quantize_frame_step(
+                self, graph, calibration, scheme or QuantScheme(), threads)
+            self._int8_graph = graph
+        if save_to is not None:
+            Path(save_to).write_bytes(graph)
+        self.session = self._session(graph, threads)
+        self._state: Optional[Dict[str, np.ndarray]] = None
+        self._fresh: Optional[torch.Tensor] = None
+        #: Pooled features [B, C] of the last frame.
+        self.features: Optional[torch.Tensor] = None
+
+    def _checked_calibration(
+        self, precision: str, calibration: Optional[Sequence[torch.Tensor]]
+    ) -> Optional[List[torch.Tensor]]:
+        """The calibration clips of an int8 runner, checked (None for fp32).
+
+        Raises:
+            ValueError: An unknown precision; int8 without calibration, or
+                with too few frames or frames of another size.
+        """
+        if precision not in PRECISIONS:
+            raise ValueError(f'OnnxStreamingRecognizer: precision must be '
+                             f'one of {PRECISIONS}, got {precision!r}')
+        if precision == 'fp32':
+            return None
+        if calibration is None:
+            raise ValueError(
+                "OnnxStreamingRecognizer: precision='int8' needs "
+                'calibration (consecutive raw frames of a few videos)')
+        return check_calibration(calibration, self.frame_size,
+                                 self.min_calibration_frames,
+                                 self.min_calibration_clips)
+
+    def _describe_state(self) -> Tuple[torch.Tensor, ...]:
+        """Sets :attr:`state_fill` and :attr:`state_shapes` from a dry
+        run, and returns the dry run's example inputs."""
         names = [
             f'{layer_name}.{part}'
             for layer_name, layer in zip(_layer_names(self), self.layers)
@@ -223,21 +256,10 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
             name: tuple(tensor.shape[1:])
             for name, tensor in zip(names, example[2:])
         }
-        graph = self._export(example, opset)
-        self._int8_graph: Optional[bytes] = None
-        if precision == 'int8':
-            graph, self.calibration = quantize_frame_step(
-                self, graph, calibration, scheme or QuantScheme(), threads)
-            self._int8_graph = graph
-        if save_to is not None:
-            Path(save_to).write_bytes(graph)
-        self.session = self._session(graph, threads)
-        self._state: Optional[Dict[str, np.ndarray]] = None
-        self._fresh: Optional[torch.Tensor] = None
-        #: Pooled features [B, C] of the last frame.
-        self.features: Optional[torch.Tensor] = None
+        return example
 
-    def _session(self, graph: bytes, threads: Optional[int]):
+    def _session(self, graph: bytes,
+                 threads: Optional[int]) -> 'onnxruntime.InferenceSession':
         """The ONNX Runtime session of ``graph`` for ``threads`` in all,
         split over :attr:`groups`."""
         return cpu_session(
