@@ -380,8 +380,8 @@ def plot_timeline(frames: Sequence[int],
     return out_png
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Command line entry point; returns the exit status."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m img_mmaction.demo.stream``."""
     parser = argparse.ArgumentParser(
         description='Top-k labels after every frame of a stream (causal '
         'IMG, ours).')
@@ -446,7 +446,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         default=None,
         help='run a --save-graph file instead of exporting; it must come '
         'from this checkpoint and frame size')
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Command line entry point; returns the exit status."""
+    args = build_parser().parse_args(argv)
     try:
         frames, scores, labels = stream(
             args.config,
