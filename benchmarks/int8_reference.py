@@ -27,6 +27,7 @@ Usage::
 """
 from __future__ import annotations
 import argparse
+import functools
 import io
 import json
 import statistics
@@ -39,7 +40,8 @@ import torch
 import torch.nn as nn
 
 from benchmarks.int8_schemes import (RANGES, calibration_clips,
-                                     evaluation_clips, footage_clip)
+                                     evaluation_clips, footage_clip,
+                                     reestimate_bn_)
 from benchmarks.records import command_line, run_environment, write_record
 
 MODULE = 'benchmarks.int8_reference'
@@ -58,9 +60,6 @@ BACKBONES = {
     'resnet18':
     dict(type='ResNet', depth=18, pretrained=None, norm_eval=False),
 }
-#: The data preprocessor's mean and std of the recipes (RGB, 0-255).
-MEAN = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
-STD = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
 
 
 class FramePool(nn.Module):
@@ -80,8 +79,20 @@ class FramePool(nn.Module):
 
 def normalized(frames: torch.Tensor) -> torch.Tensor:
     """Raw pixels [N, 3, H, W] as the recipes' data preprocessor gives
-    them to the backbone."""
-    return (frames - MEAN) / STD
+    them to the backbone (``_base_/models/img_res2net50.py``'s)."""
+    return _preprocessor()(dict(inputs=list(frames),
+                                data_samples=None))['inputs']
+
+
+@functools.lru_cache(maxsize=1)
+def _preprocessor() -> nn.Module:
+    """The recipes' ``ActionDataPreprocessor``, built once."""
+    from mmaction.registry import MODELS
+    from mmengine.config import Config
+
+    from img_mmaction.utils import config_path
+    cfg = Config.fromfile(str(config_path('_base_/models/img_res2net50.py')))
+    return MODELS.build(cfg.model.data_preprocessor)
 
 
 def build_model(name: str, size: int) -> FramePool:
@@ -96,18 +107,8 @@ def build_model(name: str, size: int) -> FramePool:
             footage_clip(video, ranges[0], 24, size)
             for video, ranges in RANGES.items()
         ]))
-    norms = [
-        m for m in model.modules()
-        if isinstance(m, nn.modules.batchnorm._BatchNorm)
-    ]
-    with torch.no_grad():
-        for norm in norms:
-            norm.reset_running_stats()
-            norm.momentum = None  # a cumulative average
-        model.train()
-        for start in range(0, len(frames), 16):
-            model(frames[start:start + 16])
-    return model.eval()
+    reestimate_bn_(model, model, frames)
+    return model
 
 
 def export(model: nn.Module, size: int) -> bytes:

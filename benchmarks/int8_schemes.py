@@ -47,7 +47,7 @@ import argparse
 import os
 import statistics
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -164,6 +164,26 @@ def evaluation_clips(frames: int, size: int = SIZE) -> List[torch.Tensor]:
     ]
 
 
+def reestimate_bn_(model: nn.Module, forward: Callable[[torch.Tensor], object],
+                   inputs: torch.Tensor) -> None:
+    """Re-estimates every BN layer's statistics of ``model``: their
+    cumulative average over ``inputs`` (preprocessed frames [N, 3, H, W])
+    run through ``forward`` in training mode, 16 frames at a time; leaves
+    ``model`` in eval mode."""
+    norms = [
+        m for m in model.modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm)
+    ]
+    with torch.no_grad():
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None  # a cumulative average
+        model.train()
+        for start in range(0, len(inputs), 16):
+            forward(inputs[start:start + 16])
+    model.eval()
+
+
 def realistic_(model: nn.Module, clips: torch.Tensor) -> nn.Module:
     """BN statistics re-estimated on ``clips``; the classifier rescaled
     so that its logits on them have a standard deviation of 2.
@@ -177,17 +197,7 @@ def realistic_(model: nn.Module, clips: torch.Tensor) -> nn.Module:
         frames = clips.flatten(0, 1)
         inputs = model.data_preprocessor(
             dict(inputs=list(frames), data_samples=None))['inputs']
-        norms = [
-            m for m in model.modules()
-            if isinstance(m, nn.modules.batchnorm._BatchNorm)
-        ]
-        for norm in norms:
-            norm.reset_running_stats()
-            norm.momentum = None  # a cumulative average
-        model.train()
-        for start in range(0, len(inputs), 16):  # two clips at a time
-            model.backbone(inputs[start:start + 16])
-        model.eval()
+        reestimate_bn_(model, model.backbone, inputs)  # two clips at a time
         features = model.cls_head.avg_pool(model.backbone(
             inputs[:16])).flatten(1)
         fc = model.cls_head.fc_cls
