@@ -97,18 +97,27 @@ def build_model(name: str, size: int, bn_stats: str) -> nn.Module:
     return realistic_(model, clips)
 
 
+def build_runner(model: nn.Module, size: int, threads: int, precision: str,
+                 calibration_frames: int) -> OnnxStreamingRecognizer:
+    """The ``precision`` runner of ``model`` for frames of ``size`` (int8
+    calibrated on ``calibration_frames`` footage frames)."""
+    if precision == 'fp32':
+        return OnnxStreamingRecognizer(model, (size, size), threads=threads)
+    return OnnxStreamingRecognizer(
+        model, (size, size),
+        threads=threads,
+        precision=precision,
+        calibration=calibration_clips(calibration_frames, size))
+
+
 def build_runners(model: nn.Module, size: int, threads: int,
                   calibration_frames: int
                   ) -> Dict[str, OnnxStreamingRecognizer]:
     """The fp32 and the int8 runner of ``model`` for frames of ``size``."""
-    clips = calibration_clips(calibration_frames, size)
-    return dict(
-        fp32=OnnxStreamingRecognizer(model, (size, size), threads=threads),
-        int8=OnnxStreamingRecognizer(
-            model, (size, size),
-            threads=threads,
-            precision='int8',
-            calibration=clips))
+    return {
+        name: build_runner(model, size, threads, name, calibration_frames)
+        for name in PRECISIONS
+    }
 
 
 def timed_step(runner: OnnxStreamingRecognizer,
@@ -282,8 +291,8 @@ def memory_of(precision: str, args: argparse.Namespace) -> Dict[str, float]:
     """Resident memory of one precision's runner, in this process (call it
     in a fresh one): once built, and the extra peak while streaming."""
     model = build_model(args.model, args.size, args.bn_stats)
-    runner = build_runners(model, args.size, args.threads[-1],
-                           args.calibration_frames)[precision]
+    runner = build_runner(model, args.size, args.threads[-1], precision,
+                          args.calibration_frames)
     clip = evaluation_clips(args.memory_frames, args.size)[0]
     # The exports and the calibration ran in this process: give back what
     # they freed, so the peak counts what streaming takes.

@@ -278,8 +278,9 @@ class OnnxStreamingRecognizer(StreamingRecognizer):
                      stream_groups: int = 1) -> 'OnnxStreamingRecognizer':
         """The same frame step on a new session with other threads (OURS).
 
-        An int8 graph is not quantized again, so this is the way to try
-        one build on several thread counts or stream groups.
+        An int8 graph is not quantized again (an fp32 one is exported
+        again), so this is the way to try one int8 build on several thread
+        counts or stream groups.
 
         Args:
             threads: ONNX Runtime's intra-op threads in all (None: as many
