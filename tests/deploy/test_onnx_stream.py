@@ -170,3 +170,35 @@ def test_a_package_runs_stream_groups_with_the_same_scores(tmp_path: Path
     assert grouped.frames_seen.tolist() == whole.frames_seen.tolist()
     with pytest.raises(ValueError, match=r'stream_groups must be a positive'):
         PackagedStreamRunner(path, stream_groups=0)
+
+
+def test_the_shift_folds_fresh_into_its_weights_not_a_full_size_where(
+        tmp_path: Path) -> None:
+    """A fresh stream's cached frame counts as zeros through a per-stream
+    factor on the shift's [C] tap, not a Where over the cached frame: no
+    Where node reads a shift's state (only CMEM's [B, C/r] feature is
+    masked). Restarted streams: test_restarting_some_streams_equals_the_
+    torch_stream."""
+    path = tmp_path / 'step.onnx'
+    runner = OnnxStreamingRecognizer(
+        build(8), frame_size=(SIZE, SIZE), save_to=path)
+    graph = onnx.load(str(path)).graph
+    shift_state = {name for name in runner.state_names if '.temporal.' in name}
+    assert shift_state
+    where_inputs = {
+        name
+        for node in graph.node if node.op_type == 'Where'
+        for name in node.input
+    }
+    assert not where_inputs & shift_state
+
+
+def test_sessions_never_spin() -> None:
+    """The intra-op workers sleep between the parallel parts of a run:
+    spinning while a run lasts (``session.force_spinning_stop``) made the
+    runners' two-thread frame slower (docs/notes/online-runs.md#spinning).
+    """
+    from img_mmaction.deploy.packaged_stream import package_session_options
+    for options in (session_options(2), package_session_options(2)):
+        entry = options.get_session_config_entry
+        assert entry('session.intra_op.allow_spinning') == '0'
