@@ -41,7 +41,7 @@ from .extra import require_deploy_extra
 from .onnx_quantize import (MIN_CALIBRATION_CLIPS, MIN_CALIBRATION_FRAMES,
                             PRECISIONS, QuantScheme, check_calibration,
                             quantize_frame_step)
-from .packaged_stream import StreamGroups, cpu_session
+from .packaged_stream import StreamGroups, cpu_session, package_session_options
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -62,19 +62,13 @@ def session_options(threads: Optional[int] = None):
             (``torch.get_num_threads()``).
 
     Returns:
-        ``onnxruntime.SessionOptions`` with all graph optimisations, one
-        inter-op thread, and no spinning: between frames, and while another
-        session of the process runs, the idle workers sleep instead of
-        taking the cores (docs/online.md).
+        ``onnxruntime.SessionOptions`` of :func:`~img_mmaction.deploy.
+        packaged_stream.package_session_options`: all graph optimisations,
+        one inter-op thread, and no spinning: between frames, and while
+        another session of the process runs, the idle workers sleep instead
+        of taking the cores (docs/notes/online-runs.md#spinning).
     """
-    import onnxruntime
-    options = onnxruntime.SessionOptions()
-    options.graph_optimization_level = (
-        onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL)
-    options.intra_op_num_threads = threads or torch.get_num_threads()
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry('session.intra_op.allow_spinning', '0')
-    return options
+    return package_session_options(threads or torch.get_num_threads())
 
 
 def _layer_names(runner: StreamingRecognizer) -> List[str]:
