@@ -16,7 +16,12 @@ frames) and reports:
 * per-frame top-1 agreement of int8 with fp32, over every fed frame
   position of every video;
 * the largest score difference |int8 - fp32| at each frame position;
-* the saved-and-loaded int8 package against the runner it came from.
+* the saved-and-loaded int8 package against the runner it came from;
+* the fp32 noise floor: fp32 against itself on the val frames with every
+  pixel moved by uniform noise of at most ``--pixel-noise`` (0.5: the
+  rounding of another decoder or resize), the same agreement and score
+  figures. It says how stable the model's per-frame top-1 is under a
+  change any deployment meets, next to int8's.
 
 Targets: top-1 within 0.01 of fp32, agreement >= 99 %. Every run writes a
 new JSON record under ``--out`` (never replacing one; the record's ``data``
@@ -174,6 +179,43 @@ def figures(fp32: np.ndarray, int8: np.ndarray, labels: np.ndarray) -> dict:
             agreement=agreement >= AGREEMENT_AT_LEAST))
 
 
+def with_pixel_noise(frames: torch.Tensor, amplitude: float,
+                     seed: int) -> torch.Tensor:
+    """Raw pixels (0-255, any dtype) as float32 with uniform noise in
+    [-``amplitude``, ``amplitude``] added to each value, kept in 0..255
+    (not rounded: the data preprocessor takes float frames); the same for
+    the same ``seed``."""
+    generator = torch.Generator().manual_seed(seed)
+    noise = torch.rand(frames.shape, generator=generator) * 2 - 1
+    return (frames.float() + amplitude * noise).clamp(0, 255)
+
+
+def noise_floor(clean: np.ndarray, noisy: np.ndarray,
+                amplitude: float) -> dict:
+    """fp32 against itself on noisy pixels (``--pixel-noise``).
+
+    Args:
+        clean: fp32 scores [F, N, K] on the val frames.
+        noisy: fp32 scores [F, N, K] on them with pixel noise.
+        amplitude: The noise's largest value.
+
+    Returns:
+        ``amplitude``, ``per_frame_agreement``, ``agreeing_frames``,
+        ``frames_compared``, ``last_frame_top1_changed`` (the share of
+        videos whose top-1 after the last frame differs) and
+        ``max_score_difference``.
+    """
+    agreement, agreeing, compared = frame_agreement(clean, noisy)
+    return dict(
+        amplitude=amplitude,
+        per_frame_agreement=agreement,
+        agreeing_frames=agreeing,
+        frames_compared=compared,
+        last_frame_top1_changed=float((clean[-1].argmax(-1)
+                                       != noisy[-1].argmax(-1)).mean()),
+        max_score_difference=max(max_score_difference(clean, noisy)))
+
+
 def stream_val(runner, inputs: torch.Tensor, stride: int) -> np.ndarray:
     """Every val video streamed at once, one stream each.
 
@@ -235,6 +277,8 @@ class Streamed(NamedTuple):
     loaded: np.ndarray
     #: The package file.
     package: Path
+    #: The fp32 runner's on the frames with pixel noise (None: none).
+    fp32_noisy: Optional[np.ndarray] = None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -287,6 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help='a checkpoint of --recipe to use instead of training one')
     parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument(
+        '--pixel-noise',
+        type=float,
+        default=0.5,
+        help='largest pixel change of the fp32 noise floor (0: none)')
     return parser
 
 
@@ -478,8 +527,10 @@ def scheme_of(args: argparse.Namespace) -> QuantScheme:
 
 
 def measure(fp32: OnnxStreamingRecognizer, int8: OnnxStreamingRecognizer,
-            val: ValSet, package_file: Path, threads: int) -> Streamed:
-    """The val set streamed through both runners and the saved package.
+            val: ValSet, package_file: Path, threads: int, pixel_noise: float,
+            seed: int) -> Streamed:
+    """The val set streamed through both runners and the saved package,
+    and through fp32 again with pixel noise.
 
     Args:
         fp32: The fp32 runner.
@@ -487,9 +538,13 @@ def measure(fp32: OnnxStreamingRecognizer, int8: OnnxStreamingRecognizer,
         val: The val set.
         package_file: Where the int8 package goes.
         threads: Intra-op threads of the loaded package.
+        pixel_noise: The noise's largest value (0: fp32 is not streamed
+            again).
+        seed: Seeds the noise.
 
     Returns:
-        The scores of the three runners, and the package's file.
+        The scores of the three runners (and of fp32 on noisy pixels), and
+        the package's file.
     """
     from img_mmaction.deploy.packaged_stream import PackagedStreamRunner
 
@@ -498,7 +553,11 @@ def measure(fp32: OnnxStreamingRecognizer, int8: OnnxStreamingRecognizer,
     package = int8.save_package(package_file)
     loaded = PackagedStreamRunner(package, threads=threads)
     loaded_scores = stream_val(loaded, val.inputs.numpy(), val.stride)
-    return Streamed(fp32_scores, int8_scores, loaded_scores, package)
+    noisy_scores = stream_val(fp32,
+                              with_pixel_noise(val.inputs, pixel_noise, seed),
+                              val.stride) if pixel_noise else None
+    return Streamed(fp32_scores, int8_scores, loaded_scores, package,
+                    noisy_scores)
 
 
 def make_record(args: argparse.Namespace, argv: Optional[Sequence[str]],
@@ -539,6 +598,8 @@ def make_record(args: argparse.Namespace, argv: Optional[Sequence[str]],
             below_minimum=calibration.below_minimum),
         build_s=round(build_s, 1),
         figures=figures(streamed.fp32, streamed.int8, val.labels),
+        fp32_pixel_noise=None if streamed.fp32_noisy is None else noise_floor(
+            streamed.fp32, streamed.fp32_noisy, args.pixel_noise),
         targets=dict(
             top1_within=TOP1_WITHIN, agreement_at_least=AGREEMENT_AT_LEAST),
         package=dict(
@@ -550,6 +611,17 @@ def make_record(args: argparse.Namespace, argv: Optional[Sequence[str]],
             labels=[int(v) for v in val.labels],
             fp32_top1=streamed.fp32.argmax(-1).tolist(),
             int8_top1=streamed.int8.argmax(-1).tolist()))
+
+
+def _noise_line(noise: Optional[dict]) -> str:
+    """The noise floor's figures as a printed line ('' for none)."""
+    if noise is None:
+        return ''
+    return (f'\nfp32 against itself with pixel noise of at most '
+            f'{noise["amplitude"]:g}: per-frame agreement '
+            f'{noise["per_frame_agreement"]:.4f} ({noise["agreeing_frames"]}'
+            f' of {noise["frames_compared"]}); largest score difference '
+            f'{noise["max_score_difference"]:.3g}')
 
 
 def report(args: argparse.Namespace, record: dict, frames: int) -> Path:
@@ -579,7 +651,8 @@ def report(args: argparse.Namespace, record: dict, frames: int) -> Path:
         f'{results["per_frame_agreement"]:.4f} ({results["agreeing_frames"]}'
         f' of {results["frames_compared"]}); largest score difference '
         f'{results["max_score_difference"]:.3g}; targets met: '
-        f'{results["targets_met"]}\nrecord: {path}',
+        f'{results["targets_met"]}' + _noise_line(record['fp32_pixel_noise']) +
+        f'\nrecord: {path}',
         flush=True)
     return path
 
@@ -603,7 +676,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                                         calibration)
     streamed = measure(fp32, int8, val,
                        work / 'packages' / f'{_run_name(args)}_int8.onnx',
-                       args.threads)
+                       args.threads, args.pixel_noise, args.seed)
     record = make_record(args, argv, environment, training, val, calibration,
                          int8, build_s, streamed)
     report(args, record, calibration.frames)

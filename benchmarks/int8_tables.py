@@ -9,6 +9,8 @@ Reads the JSON records that ``benchmarks.int8_accuracy`` and
   position);
 * the alternatives on the trained models (``--records``/schemes: one row
   per scheme or calibration size, the seeds side by side);
+* int8 beside fp32 against itself on pixels with noise (``--records``/
+  motion-bench/noise-floor: one row per record);
 * the Res2NetIMG-50 runs (each record's own table).
 
 Usage::
@@ -179,6 +181,37 @@ def position_table(records: Sequence[tuple]) -> str:
     return '\n'.join(lines)
 
 
+def noise_table(records: Sequence[tuple]) -> str:
+    """int8 against fp32 beside fp32 against itself on pixels with noise
+    (``fp32_pixel_noise``), one row per record that holds it."""
+    lines = [
+        '| record | seed | int8: per-frame agreement (differing) | int8: '
+        'largest score difference | pixel noise at most | fp32 with the '
+        'noise: per-frame agreement (differing) | fp32 with the noise: '
+        'videos whose last top-1 changed | fp32 with the noise: largest '
+        'score difference |', '|---' * 8 + '|'
+    ]
+    for name, record in records:
+        noise = record.get('fp32_pixel_noise')
+        if noise is None:
+            continue
+        figures = record['figures']
+        lines.append(f'| `{name}` | {record["seed"]} | '
+                     f'{_agreement(figures)} | '
+                     f'{figures["max_score_difference"]:.3f} | '
+                     f'{noise["amplitude"]:g} | {_agreement(noise)} | '
+                     f'{noise["last_frame_top1_changed"]:.3f} | '
+                     f'{noise["max_score_difference"]:.3f} |')
+    return '\n'.join(lines)
+
+
+def _agreement(figures: dict) -> str:
+    """``'0.9500 (4 of 80)'``: per-frame agreement and differing frames."""
+    differing = figures['frames_compared'] - figures['agreeing_frames']
+    return (f'{figures["per_frame_agreement"]:.4f} ({differing} of '
+            f'{figures["frames_compared"]})')
+
+
 def alternatives_table(records: Sequence[tuple],
                        defaults: Sequence[tuple]) -> str:
     """One row per scheme and calibration, the seeds side by side."""
@@ -223,6 +256,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if bench:
         print('\n## Accuracy runs on the motion benchmark\n\n' +
               bench_table(bench) + '\n\n' + position_table(bench))
+    noise = _load(Path(args.records) / 'motion-bench' / 'noise-floor')
+    if noise:
+        print('\n## int8 beside the fp32 noise floor\n\n' + noise_table(noise))
     current = [(n, r) for n, r in accuracy
                if _describe(r['calibration']['scheme']) == 'default']
     alternatives = _load(Path(args.records) / 'schemes')
