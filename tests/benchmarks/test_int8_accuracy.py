@@ -190,8 +190,8 @@ def test_pixel_noise_moves_each_pixel_by_at_most_the_amplitude() -> None:
     """The noise of the fp32 noise floor: uniform in [-a, a] per pixel,
     added in float32 (uint8 frames are not cut back to whole values), the
     result kept in 0..255, the same for the same seed."""
-    frames = torch.tensor([[0, 255], [100, 7]], dtype=torch.uint8).expand(
-        3, 2, 2)
+    frames = torch.tensor([[0, 255], [100, 7]],
+                          dtype=torch.uint8).expand(3, 2, 2)
     noisy = bench.with_pixel_noise(frames, 0.5, seed=1)
     assert noisy.shape == frames.shape and noisy.dtype == torch.float32
     moved = (noisy - frames.float()).abs()
