@@ -44,7 +44,8 @@ NEXT = 'next/'
 SUM_STATE = ('feature_sum', 'frames_seen')
 
 
-def package_session_options(threads: Optional[int] = None
+def package_session_options(threads: Optional[int] = None,
+                            spin: bool = False
                             ) -> 'onnxruntime.SessionOptions':
     """ONNX Runtime options for a package on the CPU.
 
@@ -55,6 +56,12 @@ def package_session_options(threads: Optional[int] = None
     Args:
         threads: Intra-op threads; None: ONNX Runtime's default (one per
             physical core).
+        spin: The intra-op workers spin between the parallel parts of a
+            run and stop when it ends (``session.force_spinning_stop``)
+            instead of sleeping (OURS, opt-in): faster where nothing else
+            runs during a step, slower where other threads (PyTorch's, a
+            decoder's) want the cores then (docs/notes/int8.md#the-package).
+            Defaults to False.
 
     Returns:
         ``onnxruntime.SessionOptions``.
@@ -65,7 +72,10 @@ def package_session_options(threads: Optional[int] = None
         onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL)
     options.intra_op_num_threads = threads or 0
     options.inter_op_num_threads = 1
-    options.add_session_config_entry('session.intra_op.allow_spinning', '0')
+    options.add_session_config_entry('session.intra_op.allow_spinning',
+                                     '1' if spin else '0')
+    if spin:
+        options.add_session_config_entry('session.force_spinning_stop', '1')
     return options
 
 
@@ -186,6 +196,8 @@ class PackagedStreamRunner:
         stream_groups: B streams as this many groups run at once, each on
             ``threads // stream_groups`` intra-op threads (OURS; as
             ``OnnxStreamingRecognizer``'s). 1: one run of all B.
+        spin: The intra-op workers spin while a run lasts
+            (:func:`package_session_options`; OURS). Defaults to False.
 
     Raises:
         ValueError: The file is not a package, its metadata does not
@@ -199,13 +211,15 @@ class PackagedStreamRunner:
                  frame_size: Optional[Tuple[int, int]] = None,
                  fingerprint: Optional[str] = None,
                  state_shapes: Optional[Dict[str, Tuple[int, ...]]] = None,
-                 stream_groups: int = 1) -> None:
+                 stream_groups: int = 1,
+                 spin: bool = False) -> None:
         self.path = Path(path)
         #: How the B streams of a step run: one run, or groups at once.
         self.groups = StreamGroups(stream_groups, 'PackagedStreamRunner')
         self.session = cpu_session(
             self.path,
-            package_session_options(self.groups.intra_op_threads(threads)))
+            package_session_options(
+                self.groups.intra_op_threads(threads), spin=spin))
         #: The package's metadata, decoded (values: JSON where written so).
         self.metadata = self._read_metadata()
         meta = self.metadata

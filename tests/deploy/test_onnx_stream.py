@@ -202,3 +202,24 @@ def test_sessions_never_spin() -> None:
     for options in (session_options(2), package_session_options(2)):
         entry = options.get_session_config_entry
         assert entry('session.intra_op.allow_spinning') == '0'
+
+
+def test_a_package_spins_while_a_run_lasts_only_when_asked(tmp_path: Path
+                                                           ) -> None:
+    """PackagedStreamRunner(spin=True): the workers spin between the
+    parallel parts of a run and stop when it ends (OURS, opt-in); the same
+    scores, bit for bit."""
+    from img_mmaction.deploy.packaged_stream import PackagedStreamRunner
+    path = OnnxStreamingRecognizer(
+        build(8), frame_size=(SIZE, SIZE)).save_package(tmp_path / 'p.onnx')
+    spinning = PackagedStreamRunner(path, threads=2, spin=True)
+    sleeping = PackagedStreamRunner(path, threads=2)
+    entry = spinning.session.get_session_options().get_session_config_entry
+    assert entry('session.intra_op.allow_spinning') == '1'
+    assert entry('session.force_spinning_stop') == '1'
+    entry = sleeping.session.get_session_options().get_session_config_entry
+    assert entry('session.intra_op.allow_spinning') == '0'
+    clips = raw_clips(2, 3).numpy()
+    for t in range(3):
+        np.testing.assert_array_equal(
+            spinning.step(clips[:, t]), sleeping.step(clips[:, t]))
