@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import data_throughput as data_throughput
-from tests.docs.blocks import blocks_run_by, module_args
+from tests.docs.blocks import commands_run_by, module_args
 
 THIS_TEST = 'tests/benchmarks/test_data_throughput.py'
 
@@ -26,9 +26,7 @@ def test_data_pipelines_give_full_clips(capsys: pytest.CaptureFixture,
             dict(
                 args=dict(batch=1),
                 results={'IMG-Res2Net50': dict(train_step_s=2.0)})))
-    blocks = blocks_run_by(THIS_TEST)
-    assert len(blocks) == 1, [b.where for b in blocks]
-    [command] = blocks[0].commands()
+    [command] = commands_run_by(THIS_TEST)
     data_throughput.main(
         module_args(command, 'benchmarks.data_throughput',
                     dict(BENCH_JSON=str(bench))))

@@ -25,7 +25,7 @@ import torch
 
 from benchmarks import streaming as benchmark
 from img_mmaction.utils import environment
-from tests.docs.blocks import (REPO, bash_environment, blocks_run_by,
+from tests.docs.blocks import (REPO, bash_environment, commands_run_by,
                                module_args, run_bash)
 
 TINY = ['--model', 'tiny', '--size', '32', '--warmup', '0', '--repeats', '2']
@@ -35,11 +35,7 @@ THIS_TEST = 'tests/benchmarks/test_streaming.py'
 def page_commands() -> List[str]:
     """The PyTorch rows' and the ONNX Runtime rows' command of the page,
     the marker's replacements applied."""
-    blocks = blocks_run_by(THIS_TEST)
-    assert len(blocks) == 1, [b.where for b in blocks]
-    commands = blocks[0].commands()
-    assert len(commands) == 2, commands
-    return commands
+    return commands_run_by(THIS_TEST, count=2)
 
 
 def test_latency_rows_json_and_equivalence(tmp_path: Path,

@@ -191,6 +191,25 @@ def blocks_run_by(test: str) -> List[Block]:
     ]
 
 
+def commands_run_by(test: str, count: int = 1) -> List[str]:
+    """The command lines of the one block that the test file ``test``
+    runs, the marker's replacements applied.
+
+    Args:
+        test: The test file, as its markers name it.
+        count: How many command lines the block must have.
+
+    Raises:
+        AssertionError: Not exactly one block runs by ``test`` (their
+            places named), or its block has another number of commands.
+    """
+    blocks = blocks_run_by(test)
+    assert len(blocks) == 1, [b.where for b in blocks]
+    commands = blocks[0].commands()
+    assert len(commands) == count, commands
+    return commands
+
+
 def bash_environment(**variables: str) -> Dict[str, str]:
     """The environment the harness gives a block, from this process's.
 
