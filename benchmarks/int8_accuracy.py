@@ -49,7 +49,8 @@ import torch
 import torch.nn as nn
 
 from benchmarks.int8_schemes import SCHEMES, LabRunner
-from benchmarks.records import command_line, run_environment, write_record
+from benchmarks.records import (command_line, recorded_path, run_environment,
+                                write_record)
 
 if TYPE_CHECKING:
     from mmengine.config import Config
@@ -408,13 +409,13 @@ def train_or_load(args: argparse.Namespace, config: Path, work: Path,
             ], data_options(data))
         checkpoint = run['checkpoint']
         training = dict(
-            checkpoint=checkpoint,
+            checkpoint=recorded_path(checkpoint),
             train_s=round(run['train_s'], 1),
             mim_test_top1=classification_metrics(run['scores'],
                                                  run['labels'])['top1'])
     else:
         checkpoint = args.checkpoint
-        training = dict(checkpoint=checkpoint)
+        training = dict(checkpoint=recorded_path(checkpoint))
         dump = Path(checkpoint).parent / 'test_predictions.pkl'
         if dump.is_file():  # a run of this script trained it
             training['mim_test_top1'] = classification_metrics(
@@ -603,7 +604,7 @@ def make_record(args: argparse.Namespace, argv: Optional[Sequence[str]],
         targets=dict(
             top1_within=TOP1_WITHIN, agreement_at_least=AGREEMENT_AT_LEAST),
         package=dict(
-            file=str(streamed.package),
+            file=recorded_path(streamed.package),
             max_score_difference=float(
                 np.abs(streamed.loaded - streamed.int8).max()),
             per_frame_agreement=agreement),

@@ -7,7 +7,7 @@ import platform
 import shlex
 import sys
 from pathlib import Path
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Union
 
 
 def command_line(module: str, argv: Optional[Sequence[str]]) -> str:
@@ -19,6 +19,17 @@ def command_line(module: str, argv: Optional[Sequence[str]]) -> str:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     return ' '.join(['python', '-m', module] + [shlex.quote(a) for a in args])
+
+
+def recorded_path(path: Union[str, Path]) -> str:
+    """``path`` as a record names it: relative to the working folder (the
+    repository root, for the lab's commands) when inside it, else
+    absolute."""
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(resolved)
 
 
 def cpu_model() -> Optional[str]:
