@@ -43,7 +43,11 @@ def test_every_block_run_by_a_test_names_an_existing_test() -> None:
         if block.kind == 'by':
             test = REPO / block.argument
             assert test.is_file(), f'{block.where}: no test {block.argument}'
-            assert 'blocks_run_by' in test.read_text(), block.where
+            text = test.read_text()
+            assert any(
+                call in text
+                for call in ('blocks_run_by(', 'commands_run_by(')), (
+                    block.where)
 
 
 def test_every_venv_block_is_the_one_the_install_test_runs() -> None:
