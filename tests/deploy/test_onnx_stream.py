@@ -172,28 +172,32 @@ def test_a_package_runs_stream_groups_with_the_same_scores(tmp_path: Path
         PackagedStreamRunner(path, stream_groups=0)
 
 
-def test_the_shift_folds_fresh_into_its_weights_not_a_full_size_where(
-        tmp_path: Path) -> None:
-    """A fresh stream's cached frame counts as zeros through a per-stream
-    factor on the shift's [C] tap, not a Where over the cached frame: no
-    Where node reads a shift's state (only CMEM's [B, C/r] feature is
-    masked). Restarted streams: test_restarting_some_streams_equals_the_
-    torch_stream."""
-    path = tmp_path / 'step.onnx'
-    runner = OnnxStreamingRecognizer(
-        build(8), frame_size=(SIZE, SIZE), save_to=path)
-    graph = onnx.load(str(path)).graph
-    shift_state = {name for name in runner.state_names if '.temporal.' in name}
-    assert shift_state
-    where_inputs = {
-        name
-        for node in graph.node if node.op_type == 'Where'
-        for name in node.input
-    }
-    assert not where_inputs & shift_state
+def test_a_restarted_stream_forgets_what_its_row_held_even_nan() -> None:
+    """While a camera is away its row may get any frame (docs/online.md),
+    even one of NaN (``np.empty``); after ``reset(streams=[k])`` the row's
+    scores are those of a fresh stream, in PyTorch and in ONNX Runtime:
+    every cached frame of a fresh stream is masked, not multiplied by 0."""
+    source = build(8)
+    clips = raw_clips(2, 4)
+    away = clips[:, :2].clone()
+    away[1] = float('nan')  # camera 1 away: its row gets NaN frames
+    pairs = [(StreamingRecognizer(source), StreamingRecognizer(source))] + [
+        tuple(
+            OnnxStreamingRecognizer(source, frame_size=(SIZE, SIZE))
+            for _ in range(2))
+    ]
+    for runner, fresh in pairs:
+        for t in range(2):
+            runner.step(away[:, t])
+        runner.reset(streams=[1])
+        for t in range(2, 4):
+            scores = runner.step(clips[:, t])
+            expected = fresh.step(clips[1:, t])
+            assert torch.isfinite(scores).all(), type(runner).__name__
+            torch.testing.assert_close(scores[1:], expected, **TOL)
 
 
-def test_sessions_never_spin() -> None:
+def test_sessions_never_spin_by_default() -> None:
     """The intra-op workers sleep between the parallel parts of a run:
     spinning while a run lasts (``session.force_spinning_stop``) made the
     runners' two-thread frame slower (docs/notes/online-runs.md#spinning).

@@ -428,11 +428,7 @@ class AdaptiveShift(StreamableModule):
             check_stream_cache(cache.shape, x.shape,
                                'AdaptiveShift.stream_step')
             if fresh is not None:
-                # A fresh stream's tap on frame t-1 is 0, so its cached
-                # frame counts as zeros; the [B, C, 1, 1] taps spare a
-                # masked copy of the cache (a Where in the ONNX frame step).
-                # [B] -> [B, 1, 1, 1] * [C, 1, 1] -> [B, C, 1, 1]
-                previous = previous * (~fresh).to(x.dtype)[:, None, None, None]
+                cache = cache.masked_fill(fresh[:, None, None, None], 0.0)
             out.addcmul_(cache, previous)
         return out, x
 
