@@ -202,3 +202,25 @@ def test_pixel_noise_moves_each_pixel_by_at_most_the_amplitude() -> None:
     assert not torch.equal(noisy, bench.with_pixel_noise(frames, 0.5, seed=2))
     assert torch.equal(
         bench.with_pixel_noise(frames.float(), 0.5, seed=1), noisy)
+
+
+@pytest.mark.slow  # mim train and mim test in subprocesses
+def test_the_documented_motion_bench_command(tmp_path: Path) -> None:
+    """docs/notes/int8.md's motion-benchmark command, at the size its
+    marker gives: the benchmark's clips, its recipe trained for 1 epoch
+    through mim, the whole val set streamed."""
+    commands = documented('motion-bench').commands()
+    assert len(commands) == 1, commands
+    out = tmp_path / 'records'
+    env = dict(WORK=str(tmp_path / 'work'), OUT=str(out))
+    record = bench.main(
+        module_args(commands[0], 'benchmarks.int8_accuracy', env))
+    assert [json.loads(f.read_text()) for f in out.glob('*.json')] == [record]
+    assert (record['data'], record['recipe'],
+            record['epochs']) == ('motion-bench', bench.BENCH_RECIPE, 1)
+    training = record['training']
+    assert Path(training['checkpoint']).parent.name == 'motion-bench_seed0_e1'
+    assert training['train_s'] > 0 and 0 <= training['mim_test_top1'] <= 1
+    assert record['figures']['frames_compared'] == 8 * 8  # clips x inputs
+    noise = record['fp32_pixel_noise']  # the default noise floor
+    assert (noise['amplitude'], noise['frames_compared']) == (0.5, 8 * 8)
