@@ -72,6 +72,9 @@ BENCH_RECIPE = (
 #: Targets of the int8 stream against the fp32 one.
 TOP1_WITHIN = 0.01
 AGREEMENT_AT_LEAST = 0.99
+#: Largest pixel change of the fp32 noise floor (``--pixel-noise``): the
+#: rounding of another decoder or resize.
+DEFAULT_PIXEL_NOISE = 0.5
 
 
 class DataChoice(NamedTuple):
@@ -335,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         '--pixel-noise',
         type=float,
-        default=0.5,
+        default=DEFAULT_PIXEL_NOISE,
         help='largest pixel change of the fp32 noise floor (0: none)')
     return parser
 
@@ -645,6 +648,8 @@ def report(args: argparse.Namespace, record: dict, frames: int) -> Path:
         tag += '_float-' + re.sub(r'[^A-Za-z0-9.]+', '', pattern)
     if args.calibration_inputs * args.calibration_videos != 128:
         tag += f'_{frames}frames'
+    if args.pixel_noise != DEFAULT_PIXEL_NOISE:
+        tag += f'_noise{args.pixel_noise:g}'
     path = write_record(Path(args.out), record, tag=tag)
     print(
         f'top-1 after the last frame: fp32 {results["top1_fp32"]:.4f}, int8 '

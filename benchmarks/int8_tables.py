@@ -183,33 +183,46 @@ def position_table(records: Sequence[tuple]) -> str:
 
 def noise_table(records: Sequence[tuple]) -> str:
     """int8 against fp32 beside fp32 against itself on pixels with noise
-    (``fp32_pixel_noise``), one row per record that holds it."""
-    lines = [
-        '| record | seed | int8: per-frame agreement (differing) | int8: '
-        'largest score difference | pixel noise at most | fp32 with the '
-        'noise: per-frame agreement (differing) | fp32 with the noise: '
-        'videos whose last top-1 changed | fp32 with the noise: largest '
-        'score difference |', '|---' * 8 + '|'
-    ]
-    for name, record in records:
-        noise = record.get('fp32_pixel_noise')
-        if noise is None:
+    (``fp32_pixel_noise``): one row per seed, a column per amplitude.
+
+    Args:
+        records: ``(file name, record)`` pairs; those without the noise
+            floor are left out.
+
+    Returns:
+        The Markdown table (``'-'`` where a seed has no record of an
+        amplitude).
+    """
+    int8: Dict[int, dict] = {}
+    noise: Dict[int, Dict[float, dict]] = defaultdict(dict)
+    for _, record in records:
+        floor = record.get('fp32_pixel_noise')
+        if floor is None:
             continue
-        figures = record['figures']
-        lines.append(f'| `{name}` | {record["seed"]} | '
-                     f'{_agreement(figures)} | '
-                     f'{figures["max_score_difference"]:.3f} | '
-                     f'{noise["amplitude"]:g} | {_agreement(noise)} | '
-                     f'{noise["last_frame_top1_changed"]:.3f} | '
-                     f'{noise["max_score_difference"]:.3f} |')
+        int8[record['seed']] = record['figures']
+        noise[record['seed']][floor['amplitude']] = floor
+    amplitudes = sorted(
+        {a
+         for by_amplitude in noise.values()
+         for a in by_amplitude})
+    lines = [
+        '| seed | int8: agreement (differing frames) | ' +
+        ' | '.join(f'fp32, noise {a:g}' for a in amplitudes) + ' |',
+        '|---' * (len(amplitudes) + 2) + '|'
+    ]
+    for seed in sorted(int8):
+        cells = [_agreement(int8[seed])] + [
+            _agreement(noise[seed][a]) if a in noise[seed] else '-'
+            for a in amplitudes
+        ]
+        lines.append(f'| {seed} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
 
 def _agreement(figures: dict) -> str:
-    """``'0.9500 (4 of 80)'``: per-frame agreement and differing frames."""
+    """``'0.9500 (4)'``: per-frame agreement and differing frames."""
     differing = figures['frames_compared'] - figures['agreeing_frames']
-    return (f'{figures["per_frame_agreement"]:.4f} ({differing} of '
-            f'{figures["frames_compared"]})')
+    return f'{figures["per_frame_agreement"]:.4f} ({differing})'
 
 
 def alternatives_table(records: Sequence[tuple],

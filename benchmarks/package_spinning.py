@@ -24,7 +24,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -32,6 +32,9 @@ import torch
 from benchmarks.int8_schemes import evaluation_clips
 from benchmarks.online_int8 import PRECISIONS, build_model, build_runner
 from benchmarks.records import command_line, run_environment, write_record
+
+if TYPE_CHECKING:
+    from img_mmaction.deploy.packaged_stream import PackagedStreamRunner
 
 MODULE = 'benchmarks.package_spinning'
 #: The runners: (precision, spin).
@@ -45,7 +48,16 @@ def label(precision: str, spin: bool) -> str:
 
 
 def save_packages(args: argparse.Namespace, folder: Path) -> Dict[str, Path]:
-    """The fp32 and the int8 package of the model, in ``folder``."""
+    """The fp32 and the int8 package of the model.
+
+    Args:
+        args: The command line (``--model``, ``--size``,
+            ``--calibration-frames``).
+        folder: Where the two files go.
+
+    Returns:
+        The package file of each precision.
+    """
     model = build_model(args.model, args.size, 'footage')
     return {
         precision:
@@ -56,9 +68,13 @@ def save_packages(args: argparse.Namespace, folder: Path) -> Dict[str, Path]:
     }
 
 
-def stream_side_by_side(runners: Dict[str, object],
+def stream_side_by_side(runners: Dict[str, 'PackagedStreamRunner'],
                         clips: Sequence[np.ndarray]) -> Dict[str, List[float]]:
     """Every clip through every runner, alternating frame by frame.
+
+    Args:
+        runners: The runners, by :func:`label`.
+        clips: Raw frames [T, 3, H, W] of each footage clip.
 
     Returns:
         Seconds of each timed step, by runner label.
@@ -79,7 +95,19 @@ def stream_side_by_side(runners: Dict[str, object],
 
 def measure(packages: Dict[str, Path], clips: Sequence[np.ndarray],
             threads: int, repeats: int) -> dict:
-    """The four runners at ``threads``: medians, ratios, spin's speed-up."""
+    """The four runners at ``threads``, ``repeats`` passes over ``clips``.
+
+    Args:
+        packages: The package file of each precision.
+        clips: Raw frames [T, 3, H, W] of each footage clip.
+        threads: Intra-op threads of every runner.
+        repeats: Passes over the clips.
+
+    Returns:
+        ``timed_frames`` (per runner), ``median_ms`` (by runner label),
+        ``int8_over_fp32`` (per setting) and ``spin_over_no_spin`` (per
+        precision).
+    """
     from img_mmaction.deploy.packaged_stream import PackagedStreamRunner
     runners = {
         label(precision, spin):

@@ -54,7 +54,8 @@ RUNTIMES = ('torch', 'onnxruntime')
 NEXT = 'next/'
 
 
-def session_options(threads: Optional[int] = None):
+def session_options(threads: Optional[int] = None
+                    ) -> 'onnxruntime.SessionOptions':
     """ONNX Runtime options for a stream on the CPU.
 
     Args:
@@ -62,8 +63,9 @@ def session_options(threads: Optional[int] = None):
             (``torch.get_num_threads()``).
 
     Returns:
-        ``onnxruntime.SessionOptions`` of :func:`~img_mmaction.deploy.
-        packaged_stream.package_session_options`: all graph optimisations,
+        ``onnxruntime.SessionOptions`` of
+        :func:`~img_mmaction.deploy.packaged_stream.package_session_options`
+        (``spin=False``): all graph optimisations,
         one inter-op thread, and no spinning: between frames, and while
         another session of the process runs, the idle workers sleep instead
         of taking the cores (docs/notes/online-runs.md#spinning).

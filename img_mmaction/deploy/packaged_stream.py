@@ -50,8 +50,8 @@ def package_session_options(threads: Optional[int] = None,
     """ONNX Runtime options for a package on the CPU.
 
     The same as :func:`~img_mmaction.deploy.onnx_stream.session_options`
-    (all graph optimisations, one inter-op thread, no spinning), without
-    PyTorch to ask for a default number of threads.
+    (all graph optimisations, one inter-op thread, no spinning unless
+    ``spin``), without PyTorch to ask for a default number of threads.
 
     Args:
         threads: Intra-op threads; None: ONNX Runtime's default (one per

@@ -2,27 +2,32 @@
 from benchmarks import int8_tables as tables
 
 
-def _record(seed: int, agreeing: int, noise_agreeing: int) -> dict:
+def _record(seed: int, agreeing: int, amplitude: float,
+            noise_agreeing: int) -> dict:
     return dict(
         seed=seed,
         figures=dict(
             per_frame_agreement=agreeing / 80,
             agreeing_frames=agreeing,
-            frames_compared=80,
-            max_score_difference=0.25),
+            frames_compared=80),
         fp32_pixel_noise=dict(
-            amplitude=0.5,
+            amplitude=amplitude,
             per_frame_agreement=noise_agreeing / 80,
             agreeing_frames=noise_agreeing,
-            frames_compared=80,
-            last_frame_top1_changed=0.1,
-            max_score_difference=0.125))
+            frames_compared=80))
 
 
-def test_the_noise_table_puts_int8_beside_fp32_with_pixel_noise() -> None:
-    table = tables.noise_table([('a.json', _record(1, 76, 78)),
-                                ('b.json', dict(seed=2, figures={}))])
-    lines = table.splitlines()
-    assert len(lines) == 3  # a record without the noise floor is left out
-    assert lines[2] == ('| `a.json` | 1 | 0.9500 (4 of 80) | 0.250 | 0.5 | '
-                        '0.9750 (2 of 80) | 0.100 | 0.125 |')
+def test_the_noise_table_puts_int8_beside_fp32_at_each_noise() -> None:
+    """One row per seed, int8's agreement, then fp32's with each noise
+    amplitude (ascending); '-' where a seed has no record of one; records
+    without the noise floor left out."""
+    table = tables.noise_table([('a.json', _record(1, 76, 2, 70)),
+                                ('b.json', _record(1, 76, 0.5, 79)),
+                                ('c.json', _record(0, 80, 0.5, 80)),
+                                ('d.json', dict(seed=2, figures={}))])
+    assert table.splitlines() == [
+        '| seed | int8: agreement (differing frames) | fp32, noise 0.5 | '
+        'fp32, noise 2 |', '|---|---|---|---|',
+        '| 0 | 1.0000 (0) | 1.0000 (0) | - |',
+        '| 1 | 0.9500 (4) | 0.9875 (1) | 0.8750 (10) |'
+    ]
