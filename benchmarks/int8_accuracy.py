@@ -185,10 +185,18 @@ def figures(fp32: np.ndarray, int8: np.ndarray, labels: np.ndarray) -> dict:
 
 def with_pixel_noise(frames: torch.Tensor, amplitude: float,
                      seed: int) -> torch.Tensor:
-    """Raw pixels (0-255, any dtype) as float32 with uniform noise in
-    [-``amplitude``, ``amplitude``] added to each value, kept in 0..255
-    (not rounded: the data preprocessor takes float frames); the same for
-    the same ``seed``."""
+    """Raw pixels with uniform pixel noise, for the fp32 noise floor.
+
+    Args:
+        frames: Raw pixels (0-255, any dtype), e.g. [N, F, 3, H, W].
+        amplitude: The noise is uniform in [-``amplitude``, ``amplitude``]
+            for each value.
+        seed: Seeds the noise: the same seed, the same noise.
+
+    Returns:
+        float32 frames of the same shape, kept in 0..255 and not rounded
+        (the data preprocessor takes float frames).
+    """
     generator = torch.Generator().manual_seed(seed)
     noise = torch.rand(frames.shape, generator=generator) * 2 - 1
     return (frames.float() + amplitude * noise).clamp(0, 255)

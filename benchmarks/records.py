@@ -22,9 +22,15 @@ def command_line(module: str, argv: Optional[Sequence[str]]) -> str:
 
 
 def recorded_path(path: Union[str, Path]) -> str:
-    """``path`` as a record names it: relative to the working folder (the
-    repository root, for the lab's commands) when inside it, else
-    absolute."""
+    """``path`` as a record names it.
+
+    Args:
+        path: A file or folder, relative to the working folder or absolute.
+
+    Returns:
+        The path relative to the working folder (the repository root, for
+        the lab's commands) when inside it, else absolute; with ``/``.
+    """
     resolved = Path(path).resolve()
     try:
         return resolved.relative_to(Path.cwd().resolve()).as_posix()

@@ -199,6 +199,9 @@ def commands_run_by(test: str, count: int = 1) -> List[str]:
         test: The test file, as its markers name it.
         count: How many command lines the block must have.
 
+    Returns:
+        The block's ``count`` command lines.
+
     Raises:
         AssertionError: Not exactly one block runs by ``test`` (their
             places named), or its block has another number of commands.
