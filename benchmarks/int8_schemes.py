@@ -523,10 +523,8 @@ def make_record(args: argparse.Namespace, argv: Optional[Sequence[str]],
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Command line entry point; returns the record."""
-    from mmaction.utils import register_all_modules
-
-    import img_mmaction  # noqa: F401  (compat fixes + registration)
-    register_all_modules()
+    from img_mmaction.utils import register_all_modules
+    register_all_modules()  # the plugin (compat fixes) and MMAction2
     args = build_parser().parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)

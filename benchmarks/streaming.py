@@ -814,10 +814,8 @@ def set_up(threads: int) -> None:
     """Sets torch's threads, flushes denormals, registers the modules."""
     torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
-    from mmaction.utils import register_all_modules
-
-    import img_mmaction  # noqa: F401  (compat fixes + registration)
-    register_all_modules()
+    from img_mmaction.utils import register_all_modules
+    register_all_modules()  # the plugin (compat fixes) and MMAction2
 
 
 def run_memory_of(args: argparse.Namespace) -> Dict[str, float]:
