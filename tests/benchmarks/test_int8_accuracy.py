@@ -3,7 +3,8 @@
 docs/notes/int8.md's blocks ``by`` this test (:mod:`tests.docs.blocks`):
 the demo's two commands and the motion benchmark's, run in-process
 (``main`` with the arguments of each ``python -m benchmarks.int8_accuracy``
-line, :func:`module_args`) with ``$WORK`` and ``$OUT`` folders of the test.
+line, :func:`~tests.benchmarks.documented.run_writing_one_record`) with
+``$WORK`` and ``$OUT`` folders of the test.
 """
 import json
 from pathlib import Path
@@ -14,8 +15,9 @@ import torch
 
 from benchmarks import int8_accuracy as bench
 from img_mmaction.utils import config_path
+from tests.benchmarks.documented import run_writing_one_record
 from tests.demo.test_stream import save_untrained
-from tests.docs.blocks import Block, blocks_run_by, module_args
+from tests.docs.blocks import Block, blocks_run_by
 
 THIS_TEST = 'tests/benchmarks/test_int8_accuracy.py'
 
@@ -72,16 +74,11 @@ def test_the_documented_commands_write_complete_records(tmp_path: Path
     a training run, then one on the checkpoint it wrote."""
     commands = documented('motion-demo').commands()
     assert len(commands) == 2, commands
-    out = tmp_path / 'records'
-    env = dict(WORK=str(tmp_path / 'work'), OUT=str(out))
-    record = bench.main(
-        module_args(commands[0], 'benchmarks.int8_accuracy', env))
-    files = list(out.glob('*.json'))
-    assert len(files) == 1
-    assert json.loads(files[0].read_text()) == record
-    again = bench.main(
-        module_args(commands[1], 'benchmarks.int8_accuracy', env))
-    assert len(list(out.glob('*.json'))) == 2
+    out, env = tmp_path / 'records', dict(WORK=str(tmp_path / 'work'))
+    record, again = [
+        run_writing_one_record(bench.main, command, 'benchmarks.int8_accuracy',
+                               out, env) for command in commands
+    ]
     # The same checkpoint, calibration and val set: the same figures.
     assert again['figures'] == record['figures']
     for key in ('date', 'machine', 'command', 'versions', 'data', 'recipe',
@@ -211,11 +208,10 @@ def test_the_documented_motion_bench_command(tmp_path: Path) -> None:
     through mim, the whole val set streamed."""
     commands = documented('motion-bench').commands()
     assert len(commands) == 1, commands
-    out = tmp_path / 'records'
-    env = dict(WORK=str(tmp_path / 'work'), OUT=str(out))
-    record = bench.main(
-        module_args(commands[0], 'benchmarks.int8_accuracy', env))
-    assert [json.loads(f.read_text()) for f in out.glob('*.json')] == [record]
+    record = run_writing_one_record(bench.main, commands[0],
+                                    'benchmarks.int8_accuracy',
+                                    tmp_path / 'records',
+                                    dict(WORK=str(tmp_path / 'work')))
     assert (record['data'], record['recipe'],
             record['epochs']) == ('motion-bench', bench.BENCH_RECIPE, 1)
     training = record['training']

@@ -1,11 +1,11 @@
 """benchmarks.int8_reference (OURS): int8 against fp32 on plain backbones."""
-import json
 from pathlib import Path
 
 import pytest
 
 from benchmarks import int8_reference as bench
-from tests.docs.blocks import commands_run_by, module_args
+from tests.benchmarks.documented import run_writing_one_record
+from tests.docs.blocks import commands_run_by
 
 THIS_TEST = 'tests/benchmarks/test_int8_reference.py'
 
@@ -16,13 +16,9 @@ def test_the_documented_command_writes_a_complete_record(tmp_path: Path
     plain ResNet-18 at 64x64). The int8 graph is quantized for real (its
     features differ from fp32's but point the same way), and each row is
     in the record and its table."""
-    commands = commands_run_by(THIS_TEST)
-    out = tmp_path / 'records'
-    record = bench.main(
-        module_args(commands[0], bench.MODULE, dict(OUT=str(out))))
-    files = list(out.glob('*.json'))
-    assert len(files) == 1
-    assert json.loads(files[0].read_text()) == record
+    [command] = commands_run_by(THIS_TEST)
+    record = run_writing_one_record(bench.main, command, bench.MODULE,
+                                    tmp_path / 'records')
     assert record['command'].startswith('python -m benchmarks.int8_reference')
     rows = record['results']['resnet18']
     for threads in ('1', '2'):

@@ -1,12 +1,12 @@
 """benchmarks.online_int8 (OURS): int8 against fp32, one and many streams."""
-import json
 from pathlib import Path
 
 import pytest
 import torch
 
 from benchmarks import online_int8 as bench
-from tests.docs.blocks import commands_run_by, module_args
+from tests.benchmarks.documented import run_writing_one_record
+from tests.docs.blocks import commands_run_by
 
 THIS_TEST = 'tests/benchmarks/test_online_int8.py'
 
@@ -108,13 +108,10 @@ def test_targets_are_judged_on_every_run_of_the_record() -> None:
 def test_the_documented_command_writes_a_complete_record(tmp_path: Path
                                                          ) -> None:
     """docs/online.md's command, at the tiny size its marker gives."""
-    commands = commands_run_by(THIS_TEST)
-    out = tmp_path / 'records'
-    record = bench.main(
-        module_args(commands[0], 'benchmarks.online_int8', dict(OUT=str(out))))
-    files = list(out.glob('*.json'))
-    assert len(files) == 1
-    assert json.loads(files[0].read_text()) == record
+    [command] = commands_run_by(THIS_TEST)
+    record = run_writing_one_record(bench.main, command,
+                                    'benchmarks.online_int8',
+                                    tmp_path / 'records')
     assert record['command'].startswith('python -m benchmarks.online_int8')
     for threads in ('1', '2'):
         row = record['side_by_side'][threads]

@@ -1,11 +1,11 @@
 """benchmarks.package_spinning (OURS): packages with and without spinning."""
-import json
 from pathlib import Path
 
 import pytest
 
 from benchmarks import package_spinning as bench
-from tests.docs.blocks import commands_run_by, module_args
+from tests.benchmarks.documented import run_writing_one_record
+from tests.docs.blocks import commands_run_by
 
 THIS_TEST = 'tests/benchmarks/test_package_spinning.py'
 
@@ -15,13 +15,9 @@ def test_the_documented_command_writes_a_complete_record(tmp_path: Path
     """docs/notes/int8.md's command, at the small size its marker gives
     (the tiny causal model at 56x56, one and two threads): the four
     runners timed side by side, in the record and its table."""
-    commands = commands_run_by(THIS_TEST)
-    out = tmp_path / 'records'
-    record = bench.main(
-        module_args(commands[0], bench.MODULE, dict(OUT=str(out))))
-    files = list(out.glob('*.json'))
-    assert len(files) == 1
-    assert json.loads(files[0].read_text()) == record
+    [command] = commands_run_by(THIS_TEST)
+    record = run_writing_one_record(bench.main, command, bench.MODULE,
+                                    tmp_path / 'records')
     assert record['command'].startswith(
         'python -m benchmarks.package_spinning')
     assert set(record['results']) == {'1', '2'}
