@@ -75,6 +75,10 @@ AGREEMENT_AT_LEAST = 0.99
 #: Largest pixel change of the fp32 noise floor (``--pixel-noise``): the
 #: rounding of another decoder or resize.
 DEFAULT_PIXEL_NOISE = 0.5
+#: Bins of fp32's top-1 lead over its second score (its ``margin``) in
+#: which differing frames are counted: a frame whose top two scores are
+#: nearly tied changes its top-1 under the smallest change of the scores.
+LEAD_EDGES = (0.0, 0.01, 0.03, 0.1)
 
 
 class DataChoice(NamedTuple):
@@ -138,6 +142,37 @@ def max_score_difference(reference: np.ndarray,
     return [float(v) for v in diff.max(1)]
 
 
+def differing_by_fp32_lead(fp32: np.ndarray, other: np.ndarray) -> List[dict]:
+    """Frames, and frames whose top-1 differs, by fp32's lead.
+
+    Args:
+        fp32: Scores [F, N, K] of the fp32 runner.
+        other: Scores [F, N, K] of the runner compared with it.
+
+    Returns:
+        One dict per bin of :data:`LEAD_EDGES`: ``lead_from``,
+        ``lead_below`` (None: no upper end), ``frames`` (whose fp32 top-1
+        score leads its second by at least ``lead_from`` and less than
+        ``lead_below``) and ``differing`` (those of them where ``other``'s
+        top-1 is another class).
+    """
+    ranked = np.sort(fp32, axis=-1)
+    # [F, N]: each frame's lead
+    lead = ranked[..., -1] - ranked[..., -2]
+    differs = fp32.argmax(-1) != other.argmax(-1)
+    uppers = LEAD_EDGES[1:] + (None, )
+    bins = []
+    for low, high in zip(LEAD_EDGES, uppers):
+        inside = (lead >= low) & (lead < (np.inf if high is None else high))
+        bins.append(
+            dict(
+                lead_from=low,
+                lead_below=high,
+                frames=int(inside.sum()),
+                differing=int((inside & differs).sum())))
+    return bins
+
+
 def figures(fp32: np.ndarray, int8: np.ndarray, labels: np.ndarray) -> dict:
     """The run's figures from both runners' scores.
 
@@ -154,7 +189,8 @@ def figures(fp32: np.ndarray, int8: np.ndarray, labels: np.ndarray) -> dict:
         ``mean_score_difference`` (over every score),
         ``max_fp32_margin_where_differing`` (the largest lead of fp32's
         top-1 score over its second at a frame where int8's top-1 is
-        another class; None where none is) and ``targets_met``
+        another class; None where none is), ``differing_by_fp32_lead``
+        (:func:`differing_by_fp32_lead`) and ``targets_met``
         (``top1``: within :data:`TOP1_WITHIN`; ``agreement``: at least
         :data:`AGREEMENT_AT_LEAST`).
     """
@@ -170,6 +206,7 @@ def figures(fp32: np.ndarray, int8: np.ndarray, labels: np.ndarray) -> dict:
         max_fp32_margin_where_differing=float(margins.max())
         if margins.size else None,
         mean_score_difference=float(np.abs(int8 - fp32).mean()),
+        differing_by_fp32_lead=differing_by_fp32_lead(fp32, int8),
         top1_fp32=top1_fp32,
         top1_int8=top1_int8,
         top1_difference=top1_int8 - top1_fp32,
@@ -214,8 +251,9 @@ def noise_floor(clean: np.ndarray, noisy: np.ndarray,
     Returns:
         ``amplitude``, ``per_frame_agreement``, ``agreeing_frames``,
         ``frames_compared``, ``last_frame_top1_changed`` (the share of
-        videos whose top-1 after the last frame differs) and
-        ``max_score_difference``.
+        videos whose top-1 after the last frame differs),
+        ``max_score_difference`` and ``differing_by_fp32_lead``
+        (:func:`differing_by_fp32_lead`).
     """
     agreement, agreeing, compared = frame_agreement(clean, noisy)
     return dict(
@@ -225,7 +263,8 @@ def noise_floor(clean: np.ndarray, noisy: np.ndarray,
         frames_compared=compared,
         last_frame_top1_changed=float((clean[-1].argmax(-1)
                                        != noisy[-1].argmax(-1)).mean()),
-        max_score_difference=max(max_score_difference(clean, noisy)))
+        max_score_difference=max(max_score_difference(clean, noisy)),
+        differing_by_fp32_lead=differing_by_fp32_lead(clean, noisy))
 
 
 def stream_val(runner, inputs: torch.Tensor, stride: int) -> np.ndarray:
@@ -636,6 +675,16 @@ def _noise_line(noise: Optional[dict]) -> str:
             f'{noise["max_score_difference"]:.3g}')
 
 
+def _lead_line(bins: Sequence[dict]) -> str:
+    """``'< 0.01: 9 of 50; ...'``: differing frames by fp32's lead."""
+    parts = []
+    for bin_ in bins:
+        span = (f'>= {bin_["lead_from"]:g}' if bin_['lead_below'] is None else
+                f'{bin_["lead_from"]:g}-{bin_["lead_below"]:g}')
+        parts.append(f'{span}: {bin_["differing"]} of {bin_["frames"]}')
+    return '; '.join(parts)
+
+
 def report(args: argparse.Namespace, record: dict, frames: int) -> Path:
     """Writes the record (its tag names what differs from the default run)
     and prints the figures.
@@ -665,8 +714,9 @@ def report(args: argparse.Namespace, record: dict, frames: int) -> Path:
         f'{results["per_frame_agreement"]:.4f} ({results["agreeing_frames"]}'
         f' of {results["frames_compared"]}); largest score difference '
         f'{results["max_score_difference"]:.3g}; targets met: '
-        f'{results["targets_met"]}' + _noise_line(record['fp32_pixel_noise']) +
-        f'\nrecord: {path}',
+        f'{results["targets_met"]}\ndiffering frames by fp32\'s top-1 lead '
+        f'over its second: ' + _lead_line(results['differing_by_fp32_lead']) +
+        _noise_line(record['fp32_pixel_noise']) + f'\nrecord: {path}',
         flush=True)
     return path
 

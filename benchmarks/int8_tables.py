@@ -11,6 +11,8 @@ Reads the JSON records that ``benchmarks.int8_accuracy`` and
   per scheme or calibration size, the seeds side by side);
 * int8 beside fp32 against itself on pixels with noise (``--records``/
   motion-bench/noise-floor: one row per record);
+* differing frames by fp32's top-1 lead over its second (``--records``/
+  motion-bench/lead: one row per record);
 * the Res2NetIMG-50 runs (each record's own table).
 
 Usage::
@@ -219,6 +221,42 @@ def noise_table(records: Sequence[tuple]) -> str:
     return '\n'.join(lines)
 
 
+def _lead_bin(bin_: dict) -> str:
+    """``'lead 0.01-0.03'``: a bin of ``differing_by_fp32_lead``."""
+    if bin_['lead_below'] is None:
+        return f'lead >= {bin_["lead_from"]:g}'
+    if bin_['lead_from'] == 0:
+        return f'lead < {bin_["lead_below"]:g}'
+    return f'lead {bin_["lead_from"]:g}-{bin_["lead_below"]:g}'
+
+
+def lead_table(records: Sequence[tuple]) -> str:
+    """Differing frames by fp32's top-1 lead over its second: one row per
+    record, one column per bin (``int8 / fp32 with noise of frames``)."""
+    rows = [(name, record) for name, record in records
+            if 'differing_by_fp32_lead' in record['figures']]
+    bins = rows[0][1]['figures']['differing_by_fp32_lead'] if rows else []
+    lines = [
+        '| record | seed | fp32 noise | ' +
+        ' | '.join(_lead_bin(b) for b in bins) + ' |',
+        '|---' * (len(bins) + 3) + '|'
+    ]
+    for name, record in rows:
+        noise = record.get('fp32_pixel_noise') or {}
+        noisy = noise.get('differing_by_fp32_lead', [None] * len(bins))
+        cells = [
+            f'{own["differing"]} / '
+            f'{"-" if other is None else other["differing"]} of '
+            f'{own["frames"]}' for own, other in zip(
+                record['figures']['differing_by_fp32_lead'], noisy)
+        ]
+        amplitude = noise.get('amplitude')
+        lines.append(f'| `{name}` | {record["seed"]} | '
+                     f'{"-" if amplitude is None else f"{amplitude:g}"} | ' +
+                     ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
 def _agreement(figures: dict) -> str:
     """``'0.9500 (4)'``: per-frame agreement and differing frames."""
     differing = figures['frames_compared'] - figures['agreeing_frames']
@@ -272,6 +310,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     noise = _load(Path(args.records) / 'motion-bench' / 'noise-floor')
     if noise:
         print('\n## int8 beside the fp32 noise floor\n\n' + noise_table(noise))
+    lead = _load(Path(args.records) / 'motion-bench' / 'lead')
+    if lead:
+        print('\n## Differing frames by fp32\'s lead\n\n' + lead_table(lead))
     current = [(n, r) for n, r in accuracy
                if _describe(r['calibration']['scheme']) == 'default']
     alternatives = _load(Path(args.records) / 'schemes')

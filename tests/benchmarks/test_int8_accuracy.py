@@ -58,6 +58,27 @@ def test_agreement_and_differences_against_a_hand_computation() -> None:
     assert same['max_fp32_margin_where_differing'] is None
 
 
+def test_differing_frames_are_counted_by_fp32s_lead() -> None:
+    """Each frame falls in the bin of fp32's top-1 lead over its second;
+    a bin counts its frames and those where the other runner differs."""
+    # [F=1, N=4 videos, K=2 classes]: leads 0.004, 0.02, 0.06, 0.5
+    fp32 = np.array([[[0.502, 0.498], [0.49, 0.51], [0.53, 0.47], [0.75,
+                                                                   0.25]]])
+    other = np.array([[[0.4, 0.6], [0.52, 0.48], [0.53, 0.47], [0.75, 0.25]]])
+    # top-1 differs on videos 0 and 1
+    bins = bench.differing_by_fp32_lead(fp32, other)
+    assert bins == [
+        dict(lead_from=0.0, lead_below=0.01, frames=1, differing=1),
+        dict(lead_from=0.01, lead_below=0.03, frames=1, differing=1),
+        dict(lead_from=0.03, lead_below=0.1, frames=1, differing=0),
+        dict(lead_from=0.1, lead_below=None, frames=1, differing=0),
+    ]
+    assert bench.figures(fp32, other,
+                         np.zeros(4, int))['differing_by_fp32_lead'] == bins
+    noise = bench.noise_floor(fp32, other, 0.5)
+    assert noise['differing_by_fp32_lead'] == bins
+
+
 def test_records_are_never_overwritten(tmp_path: Path) -> None:
     record = dict(date='2026-12-07T10:00:00', seed=3, figures={})
     first = bench.write_record(tmp_path, record)
