@@ -74,6 +74,8 @@ SCHEMES: Dict[str, QuantScheme] = {
     QuantScheme(reduce_range=True),
     'cmem-float':
     QuantScheme(keep_float=('*/cmem/*', )),
+    'conv-relu':
+    QuantScheme(op_types=('Conv', 'Relu')),
     'more-ops':
     QuantScheme(
         op_types=('Conv', 'Add', 'Mul', 'Concat', 'MaxPool', 'AveragePool',

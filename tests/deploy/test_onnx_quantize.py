@@ -155,6 +155,35 @@ def test_int8_follows_its_own_fp32_graph_after_every_frame(
                               fp32.step(other[:, t]))
 
 
+def test_quantized_relus_fold_into_the_convolutions_output_range(
+        source: torch.nn.Module, calibration: List[torch.Tensor],
+        runners: Dict[str, OnnxStreamingRecognizer], int8_graph: Path,
+        tmp_path: Path) -> None:
+    """``op_types=('Conv', 'Relu')`` (the lab's ``conv-relu`` scheme):
+    ONNX Runtime's quantizer drops each ReLU that reads an int8
+    convolution, whose output range then starts at 0 (uint8 zero point 0
+    is the ReLU); the graph stays as close to fp32 as the default one."""
+    graph = tmp_path / 'relu.onnx'
+    int8 = OnnxStreamingRecognizer(
+        source, (SIZE, SIZE),
+        threads=2,
+        save_to=graph,
+        precision='int8',
+        calibration=calibration,
+        scheme=QuantScheme(op_types=('Conv', 'Relu')))
+    fp32 = runners['fp32']
+
+    def relus(model: onnx.ModelProto) -> int:
+        return sum(node.op_type == 'Relu' for node in model.graph.node)
+
+    assert relus(onnx.load(str(graph))) < relus(onnx.load(str(int8_graph)))
+    fp32.reset()
+    clips = _clips(2, 3, 4)
+    for t in range(4):
+        expected = fp32.step(clips[:, t])
+        _assert_close_to_fp32(int8, fp32, int8.step(clips[:, t]), expected)
+
+
 def test_calibration_feeds_are_consecutive_frames_with_the_fp32_state(
         runners: Dict[str, OnnxStreamingRecognizer],
         calibration: List[torch.Tensor]) -> None:
