@@ -19,9 +19,10 @@ frame taken by all four in turn (the order reversed every frame; state
 carried by the fp32 graph, :func:`benchmarks.int8_profile.stream_feeds`):
 fp32 and int8 as the runners build them, and both with the channels-last
 state. Per session: the median ms of a frame, its ratio to the fp32
-graph's, the ``Transpose`` nodes of ONNX Runtime's optimised graph, and the
-largest difference of the pooled features from the session's own layout
-twin. Each run is written as a new JSON record under ``--out``.
+graph's, the ``Transpose`` nodes of ONNX Runtime's optimised graph (and
+where they sit: :func:`transposes`), and the largest difference of the
+pooled features from the session's own layout twin. Each run is written as
+a new JSON record under ``--out``.
 
 Usage::
 
@@ -136,17 +137,47 @@ def channels_last_feeds(feeds: Sequence[Feeds],
     } for feed in feeds]
 
 
-def transposes(session_graph: Path) -> int:
-    """``Transpose`` nodes of an optimised graph ONNX Runtime wrote."""
+def transposes(session_graph: Path) -> Dict[str, int]:
+    """``Transpose`` nodes of an optimised graph ONNX Runtime wrote, by
+    where they sit.
+
+    Returns:
+        Counts by neighbour: the module of the int8 convolution a
+        transpose reads or feeds (e.g. ``'conv_trans'``), else
+        ``'PRODUCER->CONSUMER'`` op types.
+    """
     import onnx
-    model = onnx.load(str(session_graph), load_external_data=False)
-    return sum(node.op_type == 'Transpose' for node in model.graph.node)
+    graph = onnx.load(str(session_graph), load_external_data=False).graph
+    producers = {out: node for node in graph.node for out in node.output}
+    consumers: Dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    counts: Dict[str, int] = {}
+    for node in graph.node:
+        if node.op_type != 'Transpose':
+            continue
+        producer = producers.get(node.input[0])
+        readers = consumers.get(node.output[0], [])
+        convs = [
+            n for n in [producer] + readers
+            if n is not None and n.op_type == 'QLinearConv'
+        ]
+        if convs:
+            # '/backbone/layer1/layer1.0/cmem/conv_trans/Conv_token_9'
+            key = convs[0].name.split('/')[-2]
+        else:
+            key = (f'{producer.op_type if producer else "input"}->'
+                   f'{readers[0].op_type if readers else "output"}')
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def build_sessions(
     model: torch.nn.Module, size: int, threads: int, calibration_frames: int,
     eval_frames: int, folder: Path
-) -> Tuple[Dict[str, object], Dict[str, List[Feeds]], Dict[str, int], dict]:
+) -> Tuple[Dict[str, object], Dict[str, List[Feeds]], Dict[str, Dict[
+        str, int]], dict]:
     """The four sessions, the feeds each takes, their optimised graphs'
     transposes and the int8 calibration summary."""
     from img_mmaction.deploy.onnx_quantize import (QuantScheme,
@@ -287,7 +318,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         dict(
             median_ms=medians[name],
             ratio=round(medians[name] / medians['fp32'], 4),
-            transposes=counts[name],
+            transposes=sum(counts[name].values()),
+            transposes_by_neighbour=counts[name],
             max_diff_from_twin=diffs[name])
         for name in SESSIONS
     }

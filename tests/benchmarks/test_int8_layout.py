@@ -69,5 +69,7 @@ def test_the_documented_command_writes_a_complete_record(tmp_path: Path
     assert rows['fp32']['max_diff_from_twin'] == pytest.approx(0, abs=1e-5)
     assert record['calibration']['state_made_channels_last'] > 0
     for name, row in rows.items():
-        assert row['transposes'] >= 0 and row['median_ms'] > 0
+        assert row['median_ms'] > 0
+        assert row['transposes'] == sum(
+            row['transposes_by_neighbour'].values())
         assert f'| {name} | ' in record['table']
