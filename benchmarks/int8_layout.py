@@ -42,7 +42,8 @@ import torch
 
 from benchmarks.int8_profile import stream_feeds
 from benchmarks.int8_schemes import calibration_clips, evaluation_clips
-from benchmarks.online_int8 import build_model
+from benchmarks.online_int8 import (add_model_arguments, build_model,
+                                    describe_model)
 from benchmarks.records import command_line, run_environment, write_record
 
 if TYPE_CHECKING:
@@ -180,9 +181,7 @@ def build_sessions(
         str, int]], dict]:
     """The four sessions, the feeds each takes, their optimised graphs'
     transposes and the int8 calibration summary."""
-    from img_mmaction.deploy.onnx_quantize import (QuantScheme,
-                                                   calibration_feeds,
-                                                   quantize_graph)
+    from img_mmaction.deploy.onnx_quantize import QuantScheme, quantize_graph
     from img_mmaction.deploy.onnx_stream import (OnnxStreamingRecognizer,
                                                  session_options)
     from img_mmaction.deploy.packaged_stream import cpu_session
@@ -190,10 +189,8 @@ def build_sessions(
         model, (size, size), threads=threads, save_to=folder / 'fp32.onnx')
     graph = (folder / 'fp32.onnx').read_bytes()
     last, names = channels_last_state(graph)
-    calibration = calibration_feeds(
-        fp32.session,
-        stream_inputs(fp32, calibration_clips(calibration_frames, size)),
-        fp32.zero_state)
+    calibration = stream_feeds(fp32, calibration_clips(calibration_frames,
+                                                       size))
     feeds = stream_feeds(fp32, evaluation_clips(eval_frames, size))
     graphs = {
         'fp32':
@@ -221,17 +218,6 @@ def build_sessions(
     summary = dict(
         frames=len(calibration), state_made_channels_last=len(names))
     return sessions, inputs, counts, summary
-
-
-def stream_inputs(runner, clips: Sequence[torch.Tensor]) -> List[np.ndarray]:
-    """Raw clips through the runner's data preprocessor."""
-    preprocess = runner.model.data_preprocessor
-    with torch.no_grad():
-        return [
-            preprocess(dict(inputs=list(clip),
-                            data_samples=None))['inputs'].numpy()
-            for clip in clips
-        ]
 
 
 def alternate(sessions: Dict[str, object], inputs: Dict[str, List[Feeds]],
@@ -284,11 +270,7 @@ def format_table(rows: Dict[str, dict]) -> str:
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--model', choices=('r50', 'tiny'), default='r50')
-    parser.add_argument('--size', type=int, default=224)
-    parser.add_argument(
-        '--bn-stats', choices=('footage', 'none'), default='footage')
-    parser.add_argument('--calibration-frames', type=int, default=32)
+    add_model_arguments(parser)
     parser.add_argument(
         '--frames',
         type=int,
@@ -326,9 +308,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     record = dict(
         environment,
         command=command_line(MODULE, argv),
-        model=(f'{args.model} causal, random weights' +
-               (', BN statistics on footage clips'
-                if args.bn_stats == 'footage' else ' as built')),
+        model=describe_model(args),
         frame_size=[args.size, args.size],
         threads=args.threads,
         timed_frames=args.repeats * len(inputs['fp32']),

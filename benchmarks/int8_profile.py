@@ -44,7 +44,8 @@ import numpy as np
 import torch
 
 from benchmarks.int8_schemes import calibration_clips, evaluation_clips
-from benchmarks.online_int8 import PRECISIONS, build_model
+from benchmarks.online_int8 import (PRECISIONS, add_model_arguments,
+                                    build_model, describe_model)
 from benchmarks.records import command_line, run_environment, write_record
 
 MODULE = 'benchmarks.int8_profile'
@@ -149,15 +150,11 @@ def stream_feeds(runner, clips: Sequence[torch.Tensor]) -> List[Feeds]:
     """The frame step's inputs for each frame of ``clips``, the state the
     fp32 graph carries included (:func:`~img_mmaction.deploy.
     onnx_quantize.calibration_feeds`)."""
-    from img_mmaction.deploy.onnx_quantize import calibration_feeds
-    preprocess = runner.model.data_preprocessor
-    with torch.no_grad():
-        inputs = [
-            preprocess(dict(inputs=list(clip),
-                            data_samples=None))['inputs'].numpy()
-            for clip in clips
-        ]
-    return calibration_feeds(runner.session, inputs, runner.zero_state)
+    from img_mmaction.deploy.onnx_quantize import (calibration_feeds,
+                                                   preprocessed_clips)
+    return calibration_feeds(runner.session,
+                             preprocessed_clips(runner.model, clips),
+                             runner.zero_state)
 
 
 def _column(precision: str, threads: str) -> str:
@@ -204,11 +201,7 @@ def format_table(profiles: Dict[str, Dict[str, dict]]) -> str:
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--model', choices=('r50', 'tiny'), default='r50')
-    parser.add_argument('--size', type=int, default=224)
-    parser.add_argument(
-        '--bn-stats', choices=('footage', 'none'), default='footage')
-    parser.add_argument('--calibration-frames', type=int, default=32)
+    add_model_arguments(parser)
     parser.add_argument(
         '--frames',
         type=int,
@@ -249,9 +242,7 @@ def run_benchmark(args: argparse.Namespace) -> dict:
             print(f'{threads} thread(s): profiled', flush=True)
     return dict(
         environment,
-        model=(f'{args.model} causal, random weights' +
-               (', BN statistics on footage clips'
-                if args.bn_stats == 'footage' else ' as built')),
+        model=describe_model(args),
         frame_size=list(size),
         calibration=int8.calibration,
         groups=dict({

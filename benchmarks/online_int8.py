@@ -97,6 +97,23 @@ def build_model(name: str, size: int, bn_stats: str) -> nn.Module:
     return realistic_(model, clips)
 
 
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of :func:`build_model` and of int8's calibration:
+    ``--model``, ``--size``, ``--bn-stats``, ``--calibration-frames``."""
+    parser.add_argument('--model', choices=('r50', 'tiny'), default='r50')
+    parser.add_argument('--size', type=int, default=224)
+    parser.add_argument(
+        '--bn-stats', choices=('footage', 'none'), default='footage')
+    parser.add_argument('--calibration-frames', type=int, default=32)
+
+
+def describe_model(args: argparse.Namespace) -> str:
+    """The record's ``model``: what :func:`build_model` built."""
+    return (f'{args.model} causal, random weights' +
+            (', BN statistics on footage clips'
+             if args.bn_stats == 'footage' else ' as built'))
+
+
 def build_runner(model: nn.Module, size: int, threads: int, precision: str,
                  calibration_frames: int) -> OnnxStreamingRecognizer:
     """The ``precision`` runner of ``model`` for frames of ``size`` (int8
@@ -391,10 +408,7 @@ def format_tables(side: Dict[str, dict], memory: Dict[str, dict],
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--model', choices=('r50', 'tiny'), default='r50')
-    parser.add_argument('--size', type=int, default=224)
-    parser.add_argument(
-        '--bn-stats', choices=('footage', 'none'), default='footage')
+    add_model_arguments(parser)
     parser.add_argument('--threads', type=int, nargs='+', default=[1, 2])
     parser.add_argument(
         '--frames',
@@ -421,7 +435,6 @@ def build_parser() -> argparse.ArgumentParser:
         nargs=2,
         default=[8, 24],
         help='fewest and most steps a camera stays')
-    parser.add_argument('--calibration-frames', type=int, default=32)
     parser.add_argument('--memory-frames', type=int, default=16)
     parser.add_argument('--skip-memory', action='store_true')
     parser.add_argument('--seed', type=int, default=0)
@@ -485,9 +498,7 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     }
     return dict(
         environment,
-        model=(f'{args.model} causal, random weights' +
-               (', BN statistics on footage clips'
-                if args.bn_stats == 'footage' else ' as built')),
+        model=describe_model(args),
         frame_size=[args.size, args.size],
         calibration=runners['int8'].calibration,
         side_by_side=side,

@@ -334,6 +334,27 @@ def compare_on_clips(reference: 'onnxruntime.InferenceSession',
         min_cosine=min(cosines))
 
 
+def preprocessed_clips(model: torch.nn.Module,
+                       clips: Sequence[torch.Tensor]) -> List[np.ndarray]:
+    """Raw clips through the model's data preprocessor, as the frame step
+    takes them.
+
+    Args:
+        model: The recognizer (its ``data_preprocessor``).
+        clips: Raw frames of each clip, [T, 3, H, W].
+
+    Returns:
+        The preprocessed frames of each clip, [T, 3, H, W] (NumPy).
+    """
+    preprocess = model.data_preprocessor
+    with torch.no_grad():
+        return [
+            preprocess(dict(inputs=list(clip),
+                            data_samples=None))['inputs'].numpy()
+            for clip in clips
+        ]
+
+
 def quantize_frame_step(runner: 'OnnxStreamingRecognizer', graph: bytes,
                         clips: Sequence[torch.Tensor], scheme: QuantScheme,
                         threads: Optional[int]) -> Tuple[bytes, dict]:
@@ -355,13 +376,7 @@ def quantize_frame_step(runner: 'OnnxStreamingRecognizer', graph: bytes,
 
     from .onnx_stream import session_options
     from .packaged_stream import cpu_session
-    preprocess = runner.model.data_preprocessor
-    with torch.no_grad():
-        inputs = [
-            preprocess(dict(inputs=list(clip),
-                            data_samples=None))['inputs'].numpy()
-            for clip in clips
-        ]
+    inputs = preprocessed_clips(runner.model, clips)
 
     def session(model: bytes) -> onnxruntime.InferenceSession:
         return cpu_session(model, session_options(threads))
