@@ -175,16 +175,25 @@ def transposes(session_graph: Path) -> Dict[str, int]:
 
 
 def build_sessions(
-    model: torch.nn.Module, size: int, threads: int, calibration_frames: int,
-    eval_frames: int, folder: Path
+    model: torch.nn.Module,
+    size: int,
+    threads: int,
+    calibration_frames: int,
+    eval_frames: int,
+    folder: Path,
+    spin: bool = False
 ) -> Tuple[Dict[str, object], Dict[str, List[Feeds]], Dict[str, Dict[
         str, int]], dict]:
     """The four sessions, the feeds each takes, their optimised graphs'
-    transposes and the int8 calibration summary."""
+    transposes and the int8 calibration summary.
+
+    ``spin``: the sessions' workers spin while a run lasts
+    (:func:`~img_mmaction.deploy.packaged_stream.package_session_options`),
+    as ``PackagedStreamRunner(spin=True)``'s."""
     from img_mmaction.deploy.onnx_quantize import QuantScheme, quantize_graph
-    from img_mmaction.deploy.onnx_stream import (OnnxStreamingRecognizer,
-                                                 session_options)
-    from img_mmaction.deploy.packaged_stream import cpu_session
+    from img_mmaction.deploy.onnx_stream import OnnxStreamingRecognizer
+    from img_mmaction.deploy.packaged_stream import (cpu_session,
+                                                     package_session_options)
     fp32 = OnnxStreamingRecognizer(
         model, (size, size), threads=threads, save_to=folder / 'fp32.onnx')
     graph = (folder / 'fp32.onnx').read_bytes()
@@ -205,7 +214,7 @@ def build_sessions(
     }
     sessions, counts = {}, {}
     for index, (name, step) in enumerate(graphs.items()):
-        options = session_options(threads)
+        options = package_session_options(threads, spin=spin)
         options.optimized_model_filepath = str(folder / f'opt{index}.onnx')
         options.log_severity_level = 3  # not the note that it is CPU-only
         sessions[name] = cpu_session(step, options)
@@ -278,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
         help='frames of each footage video (3 clips)')
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument(
+        '--spin',
+        action='store_true',
+        help='the workers spin while a run lasts, as '
+        'PackagedStreamRunner(spin=True)')
     parser.add_argument('--out', default='benchmarks/records/int8_layout')
     return parser
 
@@ -293,7 +307,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         sessions, inputs, counts, summary = build_sessions(
             model, args.size, args.threads, args.calibration_frames,
-            args.frames, Path(folder))
+            args.frames, Path(folder), args.spin)
         medians, diffs = alternate(sessions, inputs, args.repeats)
     rows = {
         name:
@@ -311,6 +325,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         model=describe_model(args),
         frame_size=[args.size, args.size],
         threads=args.threads,
+        spin=args.spin,
         timed_frames=args.repeats * len(inputs['fp32']),
         calibration=summary,
         sessions=rows,

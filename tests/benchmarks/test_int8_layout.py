@@ -55,21 +55,41 @@ def test_a_channels_last_state_computes_the_same_step(tmp_path: Path) -> None:
         np.testing.assert_allclose(found, expected, rtol=1e-5, atol=1e-5)
 
 
-def test_the_documented_command_writes_a_complete_record(tmp_path: Path
-                                                         ) -> None:
-    """docs/notes/int8.md's command, at the small size its marker gives:
-    four sessions, each as close to its layout twin as rounding allows
-    (fp32: the same values; int8: calibrated on the same frames)."""
-    [command] = commands_run_by(THIS_TEST)
-    record = run_writing_one_record(bench.main, command, bench.MODULE,
-                                    tmp_path / 'records')
-    rows = record['sessions']
-    assert list(rows) == list(bench.SESSIONS)
-    assert rows['fp32']['ratio'] == 1
-    assert rows['fp32']['max_diff_from_twin'] == pytest.approx(0, abs=1e-5)
-    assert record['calibration']['state_made_channels_last'] > 0
-    for name, row in rows.items():
-        assert row['median_ms'] > 0
-        assert row['transposes'] == sum(
-            row['transposes_by_neighbour'].values())
-        assert f'| {name} | ' in record['table']
+@pytest.mark.parametrize('spin', [False, True])
+def test_the_sessions_spin_only_when_asked(tmp_path: Path, spin: bool) -> None:
+    """``--spin`` gives all four sessions PackagedStreamRunner(spin=True)'s
+    options: spinning while a run lasts, stopped when it ends."""
+    torch.manual_seed(0)
+    sessions = bench.build_sessions(build(8), SIZE, 1, 32, 2, tmp_path,
+                                    spin)[0]
+    assert list(sessions) == list(bench.SESSIONS)
+    for session in sessions.values():
+        options = session.get_session_options()
+        assert options.get_session_config_entry(
+            'session.intra_op.allow_spinning') == ('1' if spin else '0')
+        if spin:
+            assert options.get_session_config_entry(
+                'session.force_spinning_stop') == '1'
+
+
+def test_the_documented_commands_write_complete_records(tmp_path: Path
+                                                        ) -> None:
+    """docs/notes/int8.md's commands, at the small size their marker
+    gives, without and with ``--spin``: four sessions, each as close to its
+    layout twin as rounding allows (fp32: the same values; int8: calibrated
+    on the same frames)."""
+    commands = commands_run_by(THIS_TEST, count=2)
+    for spin, command in zip((False, True), commands):
+        record = run_writing_one_record(bench.main, command, bench.MODULE,
+                                        tmp_path / f'records{int(spin)}')
+        assert record['spin'] is spin
+        rows = record['sessions']
+        assert list(rows) == list(bench.SESSIONS)
+        assert rows['fp32']['ratio'] == 1
+        assert rows['fp32']['max_diff_from_twin'] == pytest.approx(0, abs=1e-5)
+        assert record['calibration']['state_made_channels_last'] > 0
+        for name, row in rows.items():
+            assert row['median_ms'] > 0
+            assert row['transposes'] == sum(
+                row['transposes_by_neighbour'].values())
+            assert f'| {name} | ' in record['table']
